@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import { AttachmentId, ClientId, IsoDate, OperatorId } from './ids.ts';
+import {
+  AdminSupportChat,
+  Attachment,
+  EmailRecord,
+  MessageContent,
+  OnlineVisitor,
+  Operator,
+  OperatorPresence,
+  OperatorRole,
+  OperatorStatus,
+  QueueEntry,
+  RoutingSession,
+  SupportChat,
+  SupportChatListItem,
+  SupportMessage,
+  VisitorEmail,
+  VisitorName,
+  VisitorProfile,
+} from './models.ts';
+
+/**
+ * REST under /api on the gateway. JSON bodies; auth by `Authorization: Bearer <token>`.
+ * Errors: `ErrorBody` with the status from `httpStatusByErrorCode`.
+ * Each entry: method, path, request body / query schema, response schema.
+ */
+
+// ---- visitor identity ----
+export const VisitorSessionRequest = z
+  .object({
+    /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
+    visitor_id: z.string().max(200).optional(),
+    /** The previous token: proves ownership of visitor_id. */
+    token: z.string().max(4000).optional(),
+    name: VisitorName.optional(),
+    email: VisitorEmail.optional(),
+    /** Identified users (host site's logged-in user): all three, user_hash = HMAC-SHA256(secret, user_id) hex. */
+    user_id: z.string().min(1).max(190).optional(),
+    user_hash: z.string().max(128).optional(),
+  })
+  .strict();
+export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
+
+export const VisitorSessionResponse = z.object({
+  token: z.string(),
+  expires_at: IsoDate,
+  visitor: z.object({
+    id: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    identified: z.boolean(),
+  }),
+});
+export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
+
+export const VisitorProfileUpdate = z
+  .object({ name: VisitorName.optional(), email: VisitorEmail.optional() })
+  .strict();
+export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
+
+// ---- operator auth ----
+export const LoginRequest = z
+  .object({ email: z.string().trim().toLowerCase().max(254), password: z.string().min(1).max(1024) })
+  .strict();
+export type LoginRequest = z.infer<typeof LoginRequest>;
+
+export const LoginResponse = z.object({
+  token: z.string(),
+  expires_at: IsoDate,
+  operator: Operator.pick({ id: true, email: true, name: true, role: true }).extend({
+    max_chats: z.number().int(),
+  }),
+});
+export type LoginResponse = z.infer<typeof LoginResponse>;
+
+// ---- chat ----
+export const SupportChatResponse = SupportChat;
+export const MarkReadResponse = z.object({
+  chat_id: z.string(),
+  read_at: IsoDate.nullable(),
+  /** How many operator messages this call marked read. */
+  count: z.number().int().nonnegative(),
+  up_to_seq: z.number().int().nonnegative(),
+});
+export type MarkReadResponse = z.infer<typeof MarkReadResponse>;
+
+/** Query of GET …/messages: exactly one of after_seq (catch-up, polling) or before_seq (older page). */
+export const MessagesQuery = z
+  .object({
+    after_seq: z.coerce.number().int().nonnegative().optional(),
+    before_seq: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict()
+  .refine((q) => !(q.after_seq !== undefined && q.before_seq !== undefined), {
+    message: 'give after_seq or before_seq, not both',
+  });
+export type MessagesQuery = z.infer<typeof MessagesQuery>;
+
+export const MessagesPage = z.object({
+  messages: z.array(SupportMessage),
+  /** More messages exist in the direction asked. */
+  has_more: z.boolean(),
+  last_seq: z.number().int().nonnegative(),
+});
+export type MessagesPage = z.infer<typeof MessagesPage>;
+
+/** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
+export const SendMessageRequest = z
+  .object({
+    content: MessageContent,
+    client_id: ClientId,
+    attachment_ids: z.array(AttachmentId).max(10).default([]),
+  })
+  .strict()
+  .refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+    message: 'content must not be blank',
+    path: ['content'],
+  });
+export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+
+export const SendMessageResponse = z.object({ message: SupportMessage, duplicate: z.boolean() });
+export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
+
+export const ChatListQuery = z
+  .object({
+    archived: z.enum(['true', 'false']).default('false'),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+export type ChatListQuery = z.infer<typeof ChatListQuery>;
+
+/** Seed 000: GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
+export const ChatListResponse = z.array(SupportChatListItem);
+export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
+
+export const AdminChatResponse = AdminSupportChat;
+export const ArchiveResponse = SupportChatListItem;
+
+// ---- attachments ----
+export const AttachmentResponse = Attachment;
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+// ---- operators (admins) ----
+export const Password = z.string().min(10, 'at least 10 characters').max(1024);
+export const CreateOperatorRequest = z
+  .object({
+    email: z.string().trim().toLowerCase().pipe(z.email()),
+    name: z.string().trim().min(1).max(100),
+    password: Password,
+    role: OperatorRole.default('agent'),
+    max_chats: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+export type CreateOperatorRequest = z.infer<typeof CreateOperatorRequest>;
+
+export const UpdateOperatorRequest = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    password: Password.optional(),
+    role: OperatorRole.optional(),
+    max_chats: z.number().int().min(1).max(100).optional(),
+    active: z.boolean().optional(),
+  })
+  .strict();
+export type UpdateOperatorRequest = z.infer<typeof UpdateOperatorRequest>;
+
+export const OperatorListResponse = z.array(Operator);
+
+// ---- routing ----
+export const SetStatusRequest = z.object({ status: OperatorStatus }).strict();
+export const TransferRequest = z
+  .object({
+    /** null sends the chat back to the queue. */
+    to_operator_id: OperatorId.nullable(),
+    /** Admins only: assign beyond the target's capacity. */
+    force: z.boolean().default(false),
+  })
+  .strict();
+export type TransferRequest = z.infer<typeof TransferRequest>;
+export const RoutingMeResponse = z.object({
+  operator: OperatorPresence,
+  sessions: z.array(RoutingSession),
+});
+export type RoutingMeResponse = z.infer<typeof RoutingMeResponse>;
+export const QueueResponse = z.array(QueueEntry);
+export const OperatorsPresenceResponse = z.array(OperatorPresence);
+export const SessionResponse = RoutingSession.nullable();
+
+// ---- online visitors & invitations (seed 004) ----
+export const OnlineVisitorsResponse = z.array(OnlineVisitor);
+export const InviteRequest = z
+  .object({ message: MessageContent.pipe(z.string().min(1, 'message must not be blank')) })
+  .strict();
+export type InviteRequest = z.infer<typeof InviteRequest>;
+export const InviteResponse = z.object({ chat_id: z.string(), message: SupportMessage });
+
+// ---- visitor details for the console ----
+export const VisitorDetailsResponse = z.object({
+  profile: VisitorProfile,
+  online: OnlineVisitor.nullable(),
+  sessions: z.array(RoutingSession),
+});
+export type VisitorDetailsResponse = z.infer<typeof VisitorDetailsResponse>;
+
+// ---- email outbox (development) ----
+export const OutboxResponse = z.array(EmailRecord);
+
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.boolean()),
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * Branded ids: passing a visitor id where a chat id belongs does not compile.
+ * Every id is a plain string on the wire; the brand exists only in types.
+ */
+export const ChatId = z.uuid().brand<'ChatId'>();
+export type ChatId = z.infer<typeof ChatId>;
+
+export const MessageId = z.uuid().brand<'MessageId'>();
+export type MessageId = z.infer<typeof MessageId>;
+
+export const OperatorId = z.uuid().brand<'OperatorId'>();
+export type OperatorId = z.infer<typeof OperatorId>;
+
+export const AttachmentId = z.uuid().brand<'AttachmentId'>();
+export type AttachmentId = z.infer<typeof AttachmentId>;
+
+export const SessionId = z.uuid().brand<'SessionId'>();
+export type SessionId = z.infer<typeof SessionId>;
+
+/** Made by the sending client for each message; the dedupe key with the chat id. */
+export const ClientId = z.uuid().brand<'ClientId'>();
+export type ClientId = z.infer<typeof ClientId>;
+
+/**
+ * A visitor ("user" in seed 000). Anonymous visitors get `v_<uuid>` from the gateway;
+ * identified visitors use the host site's own user id (verified by HMAC), prefixed `u_`
+ * so the two namespaces can never collide.
+ */
+export const UserId = z
+  .string()
+  .min(3)
+  .max(200)
+  .regex(/^[vu]_[A-Za-z0-9_.:@-]+$/, 'must be a visitor id (v_…) or an identified user id (u_…)')
+  .brand<'UserId'>();
+export type UserId = z.infer<typeof UserId>;
+
+/** ISO 8601 timestamp with offset, as every date travels. */
+export const IsoDate = z.iso.datetime({ offset: true });
+export type IsoDate = z.infer<typeof IsoDate>;

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import {
+  AttachmentId,
+  ChatId,
+  ClientId,
+  IsoDate,
+  MessageId,
+  OperatorId,
+  SessionId,
+  UserId,
+} from './ids.ts';
+
+export const MAX_MESSAGE_LENGTH = 5000;
+export const PREVIEW_LENGTH = 100;
+export const MAX_NAME_LENGTH = 100;
+export const MAX_EMAIL_LENGTH = 254;
+
+/** 'system' records transfers, closes and joins in the history (seed 001). */
+export const SenderType = z.enum(['user', 'admin', 'system']);
+export type SenderType = z.infer<typeof SenderType>;
+
+export const AttachmentKind = z.enum(['image', 'audio', 'file']);
+export type AttachmentKind = z.infer<typeof AttachmentKind>;
+
+export const Attachment = z.object({
+  id: AttachmentId,
+  kind: AttachmentKind,
+  content_type: z.string(),
+  size: z.number().int().nonnegative(),
+  name: z.string(),
+  /** Path under the gateway, e.g. /api/attachments/<id>; requires the participant's token. */
+  url: z.string(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
+/** Seed 000 Step 7 `SupportMessage`, extended with chat_id, client_id, seq and sender details. */
+export const SupportMessage = z.object({
+  id: MessageId,
+  chat_id: ChatId,
+  content: z.string(),
+  sender_type: SenderType,
+  sender_id: z.string().nullable(),
+  sender_name: z.string().nullable(),
+  read_at: IsoDate.nullable(),
+  created_at: IsoDate,
+  /** Null only for system messages, which no client sent. */
+  client_id: ClientId.nullable(),
+  /** 1, 2, 3… within the chat, gap-free, assigned by the chat service. */
+  seq: z.number().int().positive(),
+  attachments: z.array(Attachment),
+});
+export type SupportMessage = z.infer<typeof SupportMessage>;
+
+/** Seed 000 Step 7 `SupportChat`: what a visitor gets from GET /api/support_chat. */
+export const SupportChat = z.object({
+  id: ChatId,
+  messages: z.array(SupportMessage),
+  /** Older messages exist before the first one returned (page with messages_before). */
+  has_more_before: z.boolean(),
+  /** Highest seq in the chat (0 when empty): the client's resume point. */
+  last_seq: z.number().int().nonnegative(),
+  user: z.lazy(() => VisitorProfile),
+});
+export type SupportChat = z.infer<typeof SupportChat>;
+
+/** Seed 000 Step 7 `SupportChatListItem`, plus the visitor's name and the chat's last seq. */
+export const SupportChatListItem = z.object({
+  id: ChatId,
+  user_id: UserId,
+  user_email: z.string().nullable(),
+  user_name: z.string().nullable(),
+  last_message_at: IsoDate.nullable(),
+  last_message_preview: z.string().nullable(),
+  last_message_sender: SenderType.nullable(),
+  message_count: z.number().int().nonnegative(),
+  unread: z.boolean(),
+  archived: z.boolean(),
+  last_seq: z.number().int().nonnegative(),
+  created_at: IsoDate,
+});
+export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
+
+/** Seed 000 Step 7 `AdminSupportChat`, plus paging and visitor details. */
+export const AdminSupportChat = z.object({
+  id: ChatId,
+  user_id: UserId,
+  user_email: z.string().nullable(),
+  user_name: z.string().nullable(),
+  identified: z.boolean(),
+  archived: z.boolean(),
+  admin_viewed_at: IsoDate.nullable(),
+  created_at: IsoDate,
+  last_seq: z.number().int().nonnegative(),
+  has_more_before: z.boolean(),
+  messages: z.array(SupportMessage),
+});
+export type AdminSupportChat = z.infer<typeof AdminSupportChat>;
+
+export const VisitorProfile = z.object({
+  id: UserId,
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  /** True when the host site vouched for this user with a valid user_hash. */
+  identified: z.boolean(),
+  unsubscribed: z.boolean(),
+});
+export type VisitorProfile = z.infer<typeof VisitorProfile>;
+
+export const OperatorRole = z.enum(['admin', 'agent']);
+export type OperatorRole = z.infer<typeof OperatorRole>;
+
+export const Operator = z.object({
+  id: OperatorId,
+  email: z.string(),
+  name: z.string(),
+  role: OperatorRole,
+  max_chats: z.number().int().min(1).max(100),
+  active: z.boolean(),
+  created_at: IsoDate,
+});
+export type Operator = z.infer<typeof Operator>;
+
+/** Operator availability (seed 002). */
+export const OperatorStatus = z.enum(['online', 'away', 'offline']);
+export type OperatorStatus = z.infer<typeof OperatorStatus>;
+
+/** What colleagues and the transfer dialog see of an operator. */
+export const OperatorPresence = z.object({
+  id: OperatorId,
+  name: z.string(),
+  email: z.string(),
+  role: OperatorRole,
+  status: OperatorStatus,
+  active_chats: z.number().int().nonnegative(),
+  max_chats: z.number().int().min(1),
+  /** Number of open WebSocket connections across all gateways. */
+  connections: z.number().int().nonnegative(),
+});
+export type OperatorPresence = z.infer<typeof OperatorPresence>;
+
+/** Routing session of a chat (seed 001's ticket). */
+export const SessionStatus = z.enum(['waiting', 'active', 'closed']);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const OperatorRef = z.object({ id: OperatorId, name: z.string() });
+export type OperatorRef = z.infer<typeof OperatorRef>;
+
+export const RoutingSession = z.object({
+  id: SessionId,
+  chat_id: ChatId,
+  user_id: UserId,
+  status: SessionStatus,
+  operator: OperatorRef.nullable(),
+  /** 1-based position in the wait queue while waiting, else null. */
+  queue_position: z.number().int().positive().nullable(),
+  created_at: IsoDate,
+  assigned_at: IsoDate.nullable(),
+  closed_at: IsoDate.nullable(),
+});
+export type RoutingSession = z.infer<typeof RoutingSession>;
+
+export const QueueEntry = z.object({
+  chat_id: ChatId,
+  session_id: SessionId,
+  user_id: UserId,
+  user_name: z.string().nullable(),
+  user_email: z.string().nullable(),
+  position: z.number().int().positive(),
+  waiting_since: IsoDate,
+  last_message_preview: z.string().nullable(),
+});
+export type QueueEntry = z.infer<typeof QueueEntry>;
+
+/** What the widget reports about where the visitor is (seed 004). */
+export const PageInfo = z.object({
+  url: z.string().max(2000),
+  title: z.string().max(300).optional(),
+  referrer: z.string().max(2000).optional(),
+});
+export type PageInfo = z.infer<typeof PageInfo>;
+
+/** A visitor browsing now, for the console's online list (seed 004). */
+export const OnlineVisitor = z.object({
+  user_id: UserId,
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  identified: z.boolean(),
+  current_page: PageInfo.nullable(),
+  pages_seen: z.array(PageInfo.extend({ at: IsoDate })),
+  first_seen_at: IsoDate,
+  online_since: IsoDate,
+  returning: z.boolean(),
+  country: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  timezone: z.string().nullable(),
+  chat_id: ChatId.nullable(),
+});
+export type OnlineVisitor = z.infer<typeof OnlineVisitor>;
+
+export const EmailRecord = z.object({
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string(),
+  chat_id: ChatId,
+  created_at: IsoDate,
+  /** 'outbox' = kept locally (no SendGrid key); 'sent' = accepted by SendGrid; 'failed'. */
+  status: z.enum(['outbox', 'sent', 'failed']),
+  error: z.string().nullable(),
+});
+export type EmailRecord = z.infer<typeof EmailRecord>;
+
+// ---- Inputs that reach a store: only checked strings/numbers (no operator injection) ----
+
+/** Message text as typed: trimmed; may be empty only when attachments are present. */
+export const MessageContent = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string().max(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`));
+
+export const VisitorName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
+export const VisitorEmail = z.string().trim().max(MAX_EMAIL_LENGTH).pipe(z.email());
+
+export { AttachmentId, ChatId, ClientId, IsoDate, MessageId, OperatorId, SessionId, UserId };

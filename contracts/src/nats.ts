@@ -1,0 +1,333 @@
+import { z } from 'zod';
+import { ErrorBody } from './errors.ts';
+import { AttachmentId, ChatId, ClientId, IsoDate, OperatorId, UserId } from './ids.ts';
+import {
+  AdminSupportChat,
+  Attachment,
+  EmailRecord,
+  MessageContent,
+  OnlineVisitor,
+  Operator,
+  OperatorPresence,
+  OperatorRef,
+  OperatorStatus,
+  PageInfo,
+  QueueEntry,
+  RoutingSession,
+  SenderType,
+  SupportChat,
+  SupportChatListItem,
+  SupportMessage,
+  VisitorProfile,
+} from './models.ts';
+import {
+  CreateOperatorRequest,
+  MessagesPage,
+  UpdateOperatorRequest,
+  VisitorProfileUpdate,
+} from './http.ts';
+import { AssignmentReason } from './ws.ts';
+
+/**
+ * NATS subjects. Three kinds:
+ * - `*.rpc.*`: request/reply, served by a queue group (any replica answers once).
+ *   Reply payload is `RpcReply`: `{ ok: true, data }` or `{ ok: false, error }`.
+ * - `*.evt.*`: facts published after they are durable. `chat.evt.>` and `routing.evt.>` go
+ *   to JetStream streams (CHAT_EVENTS, ROUTING_EVENTS) so durable consumers (notify) lose
+ *   nothing; every gateway also reads them with a plain subscription for live fan-out.
+ * - `gateway.*`: ephemeral signals from gateways (typing, presence) on core NATS.
+ */
+
+export const rpcOk = <T extends z.ZodType>(data: T) =>
+  z.object({ ok: z.literal(true), data });
+export const RpcError = z.object({ ok: z.literal(false), error: ErrorBody });
+export const rpcReply = <T extends z.ZodType>(data: T) => z.discriminatedUnion('ok', [rpcOk(data), RpcError]);
+
+/** Who is asking, carried on every RPC that acts for someone. */
+export const Actor = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('visitor'), user_id: UserId }),
+  z.object({
+    kind: z.literal('operator'),
+    operator_id: OperatorId,
+    name: z.string(),
+    role: z.enum(['admin', 'agent']),
+  }),
+  z.object({ kind: z.literal('system') }),
+]);
+export type Actor = z.infer<typeof Actor>;
+
+export const VisitorIdentity = z.object({
+  user_id: UserId,
+  identified: z.boolean(),
+  /** Only identified users' email/name are authoritative (from the host site). */
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+});
+export type VisitorIdentity = z.infer<typeof VisitorIdentity>;
+
+const ChatRef = z.object({ chat_id: ChatId });
+
+/** Request/reply subjects: request schema and reply data schema. */
+export const rpcCatalog = {
+  // ---- chat service: visitors ----
+  'chat.rpc.visitor_chat': {
+    request: z.object({ visitor: VisitorIdentity, limit: z.number().int().min(1).max(200).default(50) }),
+    response: SupportChat,
+  },
+  'chat.rpc.update_visitor': {
+    request: z.object({ user_id: UserId, update: VisitorProfileUpdate }),
+    response: VisitorProfile,
+  },
+  'chat.rpc.visitor_profile': {
+    request: z.object({ user_id: UserId }),
+    response: VisitorProfile.nullable(),
+  },
+  'chat.rpc.unsubscribe': {
+    request: z.object({ user_id: UserId }),
+    response: VisitorProfile,
+  },
+  /** Chat ownership, for channel authorization. */
+  'chat.rpc.chat_owner': {
+    request: ChatRef,
+    response: z.object({ chat_id: ChatId, user_id: UserId }).nullable(),
+  },
+  // ---- chat service: messages ----
+  'chat.rpc.send_message': {
+    request: z.object({
+      chat_id: ChatId,
+      content: MessageContent,
+      client_id: ClientId.nullable(),
+      sender_type: SenderType,
+      sender_id: z.string().nullable(),
+      sender_name: z.string().nullable(),
+      attachment_ids: z.array(AttachmentId).default([]),
+    }),
+    response: z.object({ message: SupportMessage, duplicate: z.boolean() }),
+  },
+  'chat.rpc.mark_read': {
+    request: ChatRef,
+    response: z.object({
+      chat_id: ChatId,
+      read_at: IsoDate.nullable(),
+      count: z.number().int().nonnegative(),
+      up_to_seq: z.number().int().nonnegative(),
+    }),
+  },
+  'chat.rpc.messages_after': {
+    request: ChatRef.extend({
+      after_seq: z.number().int().nonnegative(),
+      limit: z.number().int().min(1).max(1000),
+    }),
+    response: MessagesPage,
+  },
+  'chat.rpc.messages_before': {
+    request: ChatRef.extend({
+      before_seq: z.number().int().positive(),
+      limit: z.number().int().min(1).max(200),
+    }),
+    response: MessagesPage,
+  },
+  // ---- chat service: console ----
+  'chat.rpc.list_chats': {
+    request: z.object({
+      archived: z.boolean(),
+      cursor: z.string().max(200).nullable(),
+      limit: z.number().int().min(1).max(200),
+    }),
+    response: z.object({ items: z.array(SupportChatListItem), next_cursor: z.string().nullable() }),
+  },
+  'chat.rpc.chat_summary': {
+    request: ChatRef,
+    response: SupportChatListItem.nullable(),
+  },
+  'chat.rpc.admin_chat': {
+    request: ChatRef.extend({
+      /** Set admin_viewed_at (opening the chat in the console). */
+      viewer: OperatorId.nullable(),
+      limit: z.number().int().min(1).max(200).default(50),
+    }),
+    response: AdminSupportChat,
+  },
+  'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
+  'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },
+  // ---- chat service: operators (accounts live in the store of record) ----
+  'chat.rpc.operator_authenticate': {
+    request: z.object({ email: z.string().max(254), password: z.string().max(1024) }),
+    response: Operator.nullable(),
+  },
+  'chat.rpc.operator_get': { request: z.object({ id: OperatorId }), response: Operator.nullable() },
+  'chat.rpc.operator_list': { request: z.object({}), response: z.array(Operator) },
+  'chat.rpc.operator_create': { request: CreateOperatorRequest, response: Operator },
+  'chat.rpc.operator_update': {
+    request: z.object({ id: OperatorId, update: UpdateOperatorRequest }),
+    response: Operator,
+  },
+  // ---- chat service: attachments metadata ----
+  'chat.rpc.attachment_get': {
+    request: z.object({ id: AttachmentId }),
+    response: Attachment.extend({ chat_id: ChatId }).nullable(),
+  },
+  // ---- chat service: the notify job's atomic claim (exactly-once email) ----
+  'chat.rpc.notify_claim': {
+    request: ChatRef.extend({
+      /** The newest operator message seq the job covers. */
+      up_to_seq: z.number().int().positive(),
+    }),
+    response: z.object({
+      /** False when already notified up to that seq, or nothing is unread any more. */
+      claimed: z.boolean(),
+      reason: z.string().nullable(),
+      chat: SupportChatListItem.nullable(),
+      profile: VisitorProfile.nullable(),
+      /** The unread operator messages the email lists. */
+      unread: z.array(SupportMessage),
+    }),
+  },
+  // ---- routing service ----
+  'routing.rpc.set_status': {
+    request: z.object({ operator_id: OperatorId, status: OperatorStatus }),
+    response: OperatorPresence,
+  },
+  'routing.rpc.me': {
+    request: z.object({ operator_id: OperatorId }),
+    response: z.object({ operator: OperatorPresence, sessions: z.array(RoutingSession) }),
+  },
+  'routing.rpc.queue': { request: z.object({}), response: z.array(QueueEntry) },
+  'routing.rpc.operators': { request: z.object({}), response: z.array(OperatorPresence) },
+  'routing.rpc.session': { request: ChatRef, response: RoutingSession.nullable() },
+  'routing.rpc.visitor_sessions': {
+    request: z.object({ user_id: UserId }),
+    response: z.array(RoutingSession),
+  },
+  'routing.rpc.take': {
+    request: ChatRef.extend({ operator_id: OperatorId }),
+    response: RoutingSession,
+  },
+  'routing.rpc.transfer': {
+    request: ChatRef.extend({
+      actor: Actor,
+      to_operator_id: OperatorId.nullable(),
+      force: z.boolean().default(false),
+    }),
+    response: RoutingSession,
+  },
+  'routing.rpc.close': {
+    request: ChatRef.extend({ actor: Actor }),
+    response: RoutingSession,
+  },
+  'routing.rpc.online_visitors': { request: z.object({}), response: z.array(OnlineVisitor) },
+  'routing.rpc.invite': {
+    request: z.object({ operator_id: OperatorId, user_id: UserId, message: MessageContent }),
+    response: z.object({ chat_id: ChatId, message: SupportMessage }),
+  },
+  'routing.rpc.operator_updated': {
+    /** The operator's account changed (capacity, name, deactivated): re-read and reassign. */
+    request: z.object({ operator: Operator }),
+    response: OperatorPresence,
+  },
+  // ---- notify service ----
+  'notify.rpc.outbox_list': {
+    request: z.object({ limit: z.number().int().min(1).max(500).default(100) }),
+    response: z.array(EmailRecord),
+  },
+} as const;
+export type RpcCatalog = typeof rpcCatalog;
+export type RpcSubject = keyof RpcCatalog;
+export type RpcRequest<S extends RpcSubject> = z.input<RpcCatalog[S]['request']>;
+export type RpcRequestParsed<S extends RpcSubject> = z.output<RpcCatalog[S]['request']>;
+export type RpcResponse<S extends RpcSubject> = z.output<RpcCatalog[S]['response']>;
+
+/** Event subjects and their payloads. */
+export const eventCatalog = {
+  // ---- chat service (JetStream stream CHAT_EVENTS) ----
+  'chat.evt.message_created': z.object({ message: SupportMessage, chat: SupportChatListItem }),
+  'chat.evt.chat_read': z.object({
+    chat_id: ChatId,
+    user_id: UserId,
+    read_at: IsoDate,
+    up_to_seq: z.number().int().nonnegative(),
+    chat: SupportChatListItem,
+  }),
+  'chat.evt.chat_viewed': z.object({
+    chat_id: ChatId,
+    operator_id: OperatorId,
+    viewed_at: IsoDate,
+    chat: SupportChatListItem,
+  }),
+  'chat.evt.chat_archived': z.object({ chat: SupportChatListItem }),
+  'chat.evt.chat_unarchived': z.object({ chat: SupportChatListItem }),
+  'chat.evt.visitor_updated': z.object({ profile: VisitorProfile }),
+  'chat.evt.operator_changed': z.object({ operator: Operator }),
+  // ---- routing service (JetStream stream ROUTING_EVENTS) ----
+  'routing.evt.session_changed': z.object({ session: RoutingSession }),
+  'routing.evt.assigned': z.object({
+    session: RoutingSession,
+    operator_id: OperatorId,
+    reason: AssignmentReason,
+    from_operator: OperatorRef.nullable(),
+    user_name: z.string().nullable(),
+    user_email: z.string().nullable(),
+  }),
+  'routing.evt.unassigned': z.object({
+    chat_id: ChatId,
+    operator_id: OperatorId,
+    reason: z.enum(['transferred', 'closed', 'requeued', 'offline']),
+  }),
+  'routing.evt.queue_changed': z.object({ queue: z.array(QueueEntry) }),
+  'routing.evt.operator_changed': z.object({ operator: OperatorPresence }),
+  'routing.evt.visitors_changed': z.object({ visitors: z.array(OnlineVisitor) }),
+  'routing.evt.invitation': z.object({
+    user_id: UserId,
+    chat_id: ChatId,
+    operator: OperatorRef,
+    message: SupportMessage,
+  }),
+  // ---- gateways (core NATS, ephemeral) ----
+  'gateway.typing': z.object({
+    chat_id: ChatId,
+    sender_type: SenderType,
+    sender_id: z.string(),
+    sender_name: z.string().nullable(),
+  }),
+  /** A connection opened or closed. Routing derives operator presence and online visitors. */
+  'gateway.evt.connection': z.object({
+    gateway_id: z.string(),
+    connection_id: z.string(),
+    connected: z.boolean(),
+    at: IsoDate,
+    who: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('operator'), operator_id: OperatorId }),
+      z.object({
+        kind: z.literal('visitor'),
+        visitor: VisitorIdentity,
+        user_agent: z.string().nullable(),
+        country: z.string().nullable(),
+      }),
+    ]),
+  }),
+  'gateway.evt.page_view': z.object({
+    user_id: UserId,
+    page: PageInfo,
+    timezone: z.string().nullable(),
+    at: IsoDate,
+  }),
+  /**
+   * Every gateway lists its live connections periodically, so routing can rebuild presence
+   * after a restart and expire connections of a gateway that died without saying so.
+   */
+  'gateway.evt.heartbeat': z.object({
+    gateway_id: z.string(),
+    at: IsoDate,
+    operators: z.array(z.object({ operator_id: OperatorId, connection_id: z.string() })),
+    visitors: z.array(z.object({ user_id: UserId, connection_id: z.string() })),
+  }),
+} as const;
+export type EventCatalog = typeof eventCatalog;
+export type EventSubject = keyof EventCatalog;
+export type EventPayload<S extends EventSubject> = z.output<EventCatalog[S]>;
+
+/** JetStream streams (created idempotently by the publishing service at start). */
+export const streams = {
+  CHAT_EVENTS: { subjects: ['chat.evt.>'] },
+  ROUTING_EVENTS: { subjects: ['routing.evt.>'] },
+} as const;

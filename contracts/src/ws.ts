@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { ErrorCode } from './errors.ts';
+import { AttachmentId, ChatId, ClientId, IsoDate, UserId } from './ids.ts';
+import {
+  MessageContent,
+  OnlineVisitor,
+  OperatorPresence,
+  OperatorRef,
+  PageInfo,
+  QueueEntry,
+  RoutingSession,
+  SenderType,
+  SupportChatListItem,
+  SupportMessage,
+} from './models.ts';
+
+/**
+ * WebSocket protocol at `/ws?token=<token>`: one JSON object per text frame, each with `type`.
+ * Channels: `chat` (one chat: its visitor and operators), `admin` (all operators),
+ * `operator` (one operator's private channel: assignments; seed 001's private-operator-{id}).
+ * A visitor connection also receives `invitation` frames addressed to it without subscribing.
+ */
+
+export const MAX_CLIENT_FRAME_BYTES = 16 * 1024;
+
+// ---------------------------------------------------------------- client → server
+
+const ChatChannelRef = z.object({
+  channel: z.literal('chat'),
+  chat_id: ChatId,
+});
+const SubscribeChat = ChatChannelRef.extend({
+  type: z.literal('subscribe'),
+  /** Resume point: the gateway replays messages with seq > after_seq, then continues live. */
+  after_seq: z.number().int().nonnegative().optional(),
+});
+const SubscribeAdmin = z.object({ type: z.literal('subscribe'), channel: z.literal('admin') });
+const SubscribeOperator = z.object({ type: z.literal('subscribe'), channel: z.literal('operator') });
+export const SubscribeFrame = z.discriminatedUnion('channel', [
+  SubscribeChat,
+  SubscribeAdmin,
+  SubscribeOperator,
+]);
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+
+export const UnsubscribeFrame = z.discriminatedUnion('channel', [
+  ChatChannelRef.extend({ type: z.literal('unsubscribe') }),
+  z.object({ type: z.literal('unsubscribe'), channel: z.literal('admin') }),
+  z.object({ type: z.literal('unsubscribe'), channel: z.literal('operator') }),
+]);
+export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
+
+export const SendMessageFrame = z
+  .object({
+    type: z.literal('send_message'),
+    chat_id: ChatId,
+    content: MessageContent,
+    client_id: ClientId,
+    attachment_ids: z.array(AttachmentId).max(10).default([]),
+  })
+  .refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+    message: 'content must not be blank',
+    path: ['content'],
+  });
+export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
+
+export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
+export type TypingFrame = z.infer<typeof TypingFrame>;
+
+/** Widget tells where the visitor is (seed 004). */
+export const PageViewFrame = PageInfo.extend({
+  type: z.literal('page_view'),
+  timezone: z.string().max(100).optional(),
+});
+export type PageViewFrame = z.infer<typeof PageViewFrame>;
+
+/** Application-level ping: browsers cannot see protocol pings. */
+export const PingFrame = z.object({ type: z.literal('ping') });
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  SubscribeFrame,
+  UnsubscribeFrame,
+  SendMessageFrame,
+  TypingFrame,
+  PageViewFrame,
+  PingFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+// ---------------------------------------------------------------- server → client
+
+export const ChannelName = z.enum(['chat', 'admin', 'operator']);
+
+export const SubscribedFrame = z.object({
+  type: z.literal('subscribed'),
+  channel: ChannelName,
+  chat_id: ChatId.optional(),
+  /**
+   * Only with after_seq: true when every missed message was replayed (in order, before this
+   * frame's successors); false when too many were missed and the client must reload the chat.
+   */
+  recovered: z.boolean().optional(),
+  /** Highest seq of the chat at subscribe time. */
+  last_seq: z.number().int().nonnegative().optional(),
+});
+export type SubscribedFrame = z.infer<typeof SubscribedFrame>;
+
+export const RejectedFrame = z.object({
+  type: z.literal('rejected'),
+  channel: ChannelName,
+  chat_id: ChatId.optional(),
+  reason: z.string(),
+});
+export type RejectedFrame = z.infer<typeof RejectedFrame>;
+
+export const AckFrame = z.object({
+  type: z.literal('ack'),
+  client_id: ClientId,
+  message: SupportMessage,
+  /** True when this client_id had already been stored (a resend); nothing was broadcast again. */
+  duplicate: z.boolean(),
+});
+export type AckFrame = z.infer<typeof AckFrame>;
+
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  client_id: z.string().optional(),
+  code: ErrorCode,
+  message: z.string(),
+});
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+
+/** Seed 000 `ChatChannelMessage`, with chat_id. */
+export const NewMessageFrame = z.object({
+  type: z.literal('new_message'),
+  chat_id: ChatId,
+  message: SupportMessage,
+});
+export type NewMessageFrame = z.infer<typeof NewMessageFrame>;
+
+/** Seed 000 `AdminNotificationMessage`, with the chat list item for live list updates. */
+export const NewUserMessageFrame = z.object({
+  type: z.literal('new_user_message'),
+  chat_id: ChatId,
+  user_email: z.string().nullable(),
+  message: SupportMessage,
+  chat: SupportChatListItem,
+});
+export type NewUserMessageFrame = z.infer<typeof NewUserMessageFrame>;
+
+export const ServerTypingFrame = z.object({
+  type: z.literal('typing'),
+  chat_id: ChatId,
+  sender_type: SenderType,
+  sender_name: z.string().nullable(),
+  /** The indicator expires this many ms after the frame unless refreshed. */
+  expires_in_ms: z.number().int().positive(),
+});
+export type ServerTypingFrame = z.infer<typeof ServerTypingFrame>;
+
+/** Admin channel: a chat's list item changed (archived, unarchived, viewed, read, new admin message). */
+export const ChatUpdatedFrame = z.object({
+  type: z.literal('chat_updated'),
+  chat: SupportChatListItem,
+});
+export type ChatUpdatedFrame = z.infer<typeof ChatUpdatedFrame>;
+
+/** Chat channel: the visitor read operator messages up to seq. */
+export const MessagesReadFrame = z.object({
+  type: z.literal('messages_read'),
+  chat_id: ChatId,
+  read_at: IsoDate,
+  up_to_seq: z.number().int().nonnegative(),
+});
+export type MessagesReadFrame = z.infer<typeof MessagesReadFrame>;
+
+/** Chat channel: the routing session changed (queued with position, operator joined, closed). */
+export const SessionStatusFrame = z.object({
+  type: z.literal('session_status'),
+  chat_id: ChatId,
+  session: RoutingSession,
+});
+export type SessionStatusFrame = z.infer<typeof SessionStatusFrame>;
+
+export const AssignmentReason = z.enum(['auto', 'manual', 'transfer', 'invitation', 'requeue']);
+export type AssignmentReason = z.infer<typeof AssignmentReason>;
+
+/** Operator channel: a chat was assigned to you. */
+export const ChatAssignedFrame = z.object({
+  type: z.literal('chat_assigned'),
+  chat_id: ChatId,
+  session: RoutingSession,
+  reason: AssignmentReason,
+  user_name: z.string().nullable(),
+  user_email: z.string().nullable(),
+  from_operator: OperatorRef.nullable(),
+});
+export type ChatAssignedFrame = z.infer<typeof ChatAssignedFrame>;
+
+/** Operator channel: a chat is no longer yours (transferred, closed, requeued). */
+export const ChatUnassignedFrame = z.object({
+  type: z.literal('chat_unassigned'),
+  chat_id: ChatId,
+  reason: z.enum(['transferred', 'closed', 'requeued', 'offline']),
+});
+export type ChatUnassignedFrame = z.infer<typeof ChatUnassignedFrame>;
+
+/** Admin channel: the wait queue changed. */
+export const QueueUpdatedFrame = z.object({
+  type: z.literal('queue_updated'),
+  queue: z.array(QueueEntry),
+});
+export type QueueUpdatedFrame = z.infer<typeof QueueUpdatedFrame>;
+
+/** Admin channel: an operator's status or load changed. */
+export const OperatorStateFrame = z.object({
+  type: z.literal('operator_state'),
+  operator: OperatorPresence,
+});
+export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
+
+/** Admin channel: the list of visitors browsing now changed (seed 004). */
+export const VisitorsOnlineFrame = z.object({
+  type: z.literal('visitors_online'),
+  visitors: z.array(OnlineVisitor),
+});
+export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
+
+/** Visitor connection: an operator invites this visitor (seed 004); the widget opens. */
+export const InvitationFrame = z.object({
+  type: z.literal('invitation'),
+  chat_id: ChatId,
+  operator: OperatorRef,
+  message: SupportMessage,
+});
+export type InvitationFrame = z.infer<typeof InvitationFrame>;
+
+/** Sent before the server closes with 1012 on shutdown: reconnect (to another replica). */
+export const ReconnectFrame = z.object({
+  type: z.literal('reconnect'),
+  reason: z.string(),
+});
+
+export const PongFrame = z.object({ type: z.literal('pong') });
+
+/** The identity the server sees for this connection, sent right after connecting. */
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  connection_id: z.string(),
+  role: z.enum(['visitor', 'operator']),
+  user_id: UserId.optional(),
+  heartbeat_ms: z.number().int().positive(),
+});
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  SubscribedFrame,
+  RejectedFrame,
+  AckFrame,
+  ErrorFrame,
+  NewMessageFrame,
+  NewUserMessageFrame,
+  ServerTypingFrame,
+  ChatUpdatedFrame,
+  MessagesReadFrame,
+  SessionStatusFrame,
+  ChatAssignedFrame,
+  ChatUnassignedFrame,
+  QueueUpdatedFrame,
+  OperatorStateFrame,
+  VisitorsOnlineFrame,
+  InvitationFrame,
+  ReconnectFrame,
+  PongFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
