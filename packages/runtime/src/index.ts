@@ -4,3 +4,4 @@ export * from './metrics.ts';
 export * from './bus.ts';
 export * from './ops.ts';
 export * from './lifecycle.ts';
+export * from './tokens.ts';
