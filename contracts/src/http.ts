@@ -61,7 +61,10 @@ export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
 
 // ---- operator auth ----
 export const LoginRequest = z
-  .object({ email: z.string().trim().toLowerCase().max(254), password: z.string().min(1).max(1024) })
+  .object({
+    email: z.string().trim().toLowerCase().max(254),
+    password: z.string().min(1).max(1024),
+  })
   .strict();
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
@@ -212,3 +215,96 @@ export const HealthResponse = z.object({
   status: z.enum(['ok', 'unavailable']),
   checks: z.record(z.string(), z.boolean()),
 });
+
+/** Multipart field names of POST /api/attachments (the file part, and the chat it belongs to). */
+export const ATTACHMENT_FILE_FIELD = 'file';
+export const ATTACHMENT_CHAT_FIELD = 'chat_id';
+
+/**
+ * The REST paths the operator console calls (method + path; `:name` marks a path parameter),
+ * so the gateway and the console cannot drift apart. Bodies and responses are the schemas above.
+ */
+export const consoleRoutes = {
+  login: { method: 'POST', path: '/api/auth/login', body: LoginRequest, response: LoginResponse },
+  logout: { method: 'POST', path: '/api/auth/logout' },
+  listChats: {
+    method: 'GET',
+    path: '/api/admin/chats',
+    query: ChatListQuery,
+    response: ChatListResponse,
+  },
+  /** Also marks the chat viewed by the operator (seed 000). */
+  getChat: { method: 'GET', path: '/api/admin/chats/:chat_id', response: AdminChatResponse },
+  chatMessages: {
+    method: 'GET',
+    path: '/api/admin/chats/:chat_id/messages',
+    query: MessagesQuery,
+    response: MessagesPage,
+  },
+  sendMessage: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/messages',
+    body: SendMessageRequest,
+    response: SendMessageResponse,
+  },
+  archive: { method: 'POST', path: '/api/admin/chats/:chat_id/archive', response: ArchiveResponse },
+  unarchive: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/unarchive',
+    response: ArchiveResponse,
+  },
+  uploadAttachment: { method: 'POST', path: '/api/attachments', response: AttachmentResponse },
+  routingMe: { method: 'GET', path: '/api/routing/me', response: RoutingMeResponse },
+  setStatus: {
+    method: 'PUT',
+    path: '/api/routing/status',
+    body: SetStatusRequest,
+    response: OperatorPresence,
+  },
+  queue: { method: 'GET', path: '/api/routing/queue', response: QueueResponse },
+  operatorsPresence: {
+    method: 'GET',
+    path: '/api/routing/operators',
+    response: OperatorsPresenceResponse,
+  },
+  session: {
+    method: 'GET',
+    path: '/api/routing/chats/:chat_id/session',
+    response: SessionResponse,
+  },
+  take: { method: 'POST', path: '/api/routing/chats/:chat_id/take', response: RoutingSession },
+  transfer: {
+    method: 'POST',
+    path: '/api/routing/chats/:chat_id/transfer',
+    body: TransferRequest,
+    response: RoutingSession,
+  },
+  close: { method: 'POST', path: '/api/routing/chats/:chat_id/close', response: RoutingSession },
+  onlineVisitors: { method: 'GET', path: '/api/visitors/online', response: OnlineVisitorsResponse },
+  invite: {
+    method: 'POST',
+    path: '/api/visitors/:user_id/invite',
+    body: InviteRequest,
+    response: InviteResponse,
+  },
+  visitorDetails: {
+    method: 'GET',
+    path: '/api/admin/visitors/:user_id',
+    response: VisitorDetailsResponse,
+  },
+  listOperators: { method: 'GET', path: '/api/admin/operators', response: OperatorListResponse },
+  createOperator: {
+    method: 'POST',
+    path: '/api/admin/operators',
+    body: CreateOperatorRequest,
+    response: Operator,
+  },
+  updateOperator: {
+    method: 'PATCH',
+    path: '/api/admin/operators/:operator_id',
+    body: UpdateOperatorRequest,
+    response: Operator,
+  },
+  outbox: { method: 'GET', path: '/api/admin/outbox', response: OutboxResponse },
+} as const;
+export type ConsoleRoute = keyof typeof consoleRoutes;
