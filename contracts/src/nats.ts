@@ -38,10 +38,10 @@ import { AssignmentReason } from './ws.ts';
  * - `gateway.*`: ephemeral signals from gateways (typing, presence) on core NATS.
  */
 
-export const rpcOk = <T extends z.ZodType>(data: T) =>
-  z.object({ ok: z.literal(true), data });
+export const rpcOk = <T extends z.ZodType>(data: T) => z.object({ ok: z.literal(true), data });
 export const RpcError = z.object({ ok: z.literal(false), error: ErrorBody });
-export const rpcReply = <T extends z.ZodType>(data: T) => z.discriminatedUnion('ok', [rpcOk(data), RpcError]);
+export const rpcReply = <T extends z.ZodType>(data: T) =>
+  z.discriminatedUnion('ok', [rpcOk(data), RpcError]);
 
 /** Who is asking, carried on every RPC that acts for someone. */
 export const Actor = z.discriminatedUnion('kind', [
@@ -71,7 +71,10 @@ const ChatRef = z.object({ chat_id: ChatId });
 export const rpcCatalog = {
   // ---- chat service: visitors ----
   'chat.rpc.visitor_chat': {
-    request: z.object({ visitor: VisitorIdentity, limit: z.number().int().min(1).max(200).default(50) }),
+    request: z.object({
+      visitor: VisitorIdentity,
+      limit: z.number().int().min(1).max(200).default(50),
+    }),
     response: SupportChat,
   },
   'chat.rpc.update_visitor': {

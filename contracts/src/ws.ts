@@ -35,7 +35,10 @@ const SubscribeChat = ChatChannelRef.extend({
   after_seq: z.number().int().nonnegative().optional(),
 });
 const SubscribeAdmin = z.object({ type: z.literal('subscribe'), channel: z.literal('admin') });
-const SubscribeOperator = z.object({ type: z.literal('subscribe'), channel: z.literal('operator') });
+const SubscribeOperator = z.object({
+  type: z.literal('subscribe'),
+  channel: z.literal('operator'),
+});
 export const SubscribeFrame = z.discriminatedUnion('channel', [
   SubscribeChat,
   SubscribeAdmin,

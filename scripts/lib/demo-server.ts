@@ -33,7 +33,8 @@ export async function startDemoServer(opts: {
       try {
         let body: Buffer | string = await readFile(file);
         const ext = path.extname(file);
-        if (ext === '.html') body = body.toString('utf8').replaceAll('__PARLEY_GATEWAY__', opts.gatewayUrl);
+        if (ext === '.html')
+          body = body.toString('utf8').replaceAll('__PARLEY_GATEWAY__', opts.gatewayUrl);
         res.writeHead(200, { 'content-type': types[ext] ?? 'application/octet-stream' }).end(body);
       } catch {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');

@@ -32,17 +32,26 @@ export async function api<T = unknown>(
   return { status: res.status, body: body as T, headers: res.headers };
 }
 
-export async function loginOperator(stack: Pick<Stack, 'gatewayUrl' | 'adminEmail' | 'adminPassword'>, email?: string, password?: string) {
+export async function loginOperator(
+  stack: Pick<Stack, 'gatewayUrl' | 'adminEmail' | 'adminPassword'>,
+  email?: string,
+  password?: string,
+) {
   const res = await api(stack.gatewayUrl, 'POST', '/api/auth/login', {
     body: { email: email ?? stack.adminEmail, password: password ?? stack.adminPassword },
   });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200)
+    throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return http.LoginResponse.parse(res.body);
 }
 
-export async function createVisitor(stack: Pick<Stack, 'gatewayUrl'>, body: http.VisitorSessionRequest = {}) {
+export async function createVisitor(
+  stack: Pick<Stack, 'gatewayUrl'>,
+  body: http.VisitorSessionRequest = {},
+) {
   const res = await api(stack.gatewayUrl, 'POST', '/api/visitor/session', { body });
-  if (res.status !== 200) throw new Error(`visitor session failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200)
+    throw new Error(`visitor session failed: ${res.status} ${JSON.stringify(res.body)}`);
   return http.VisitorSessionResponse.parse(res.body);
 }
 
@@ -52,17 +61,25 @@ export interface TestWsClient {
   send(frame: ClientFrameIn): void;
   sendRaw(data: string | Buffer): void;
   /** Resolves with the first frame (already received or future) matching the predicate. */
-  nextFrame<F extends ServerFrame = ServerFrame>(pred: (f: ServerFrame) => boolean, timeoutMs?: number): Promise<F>;
+  nextFrame<F extends ServerFrame = ServerFrame>(
+    pred: (f: ServerFrame) => boolean,
+    timeoutMs?: number,
+  ): Promise<F>;
   sendMessage(chatId: string, content: string, clientId?: string): Promise<wsc.AckFrame>;
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
 }
 
-export async function wsClient(baseUrl: string, token: string, opts: { origin?: string } = {}): Promise<TestWsClient> {
+export async function wsClient(
+  baseUrl: string,
+  token: string,
+  opts: { origin?: string } = {},
+): Promise<TestWsClient> {
   const url = `${baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`;
   const socket = new WebSocket(url, { origin: opts.origin ?? baseUrl });
   const frames: ServerFrame[] = [];
-  const waiters: Array<{ pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> = [];
+  const waiters: Array<{ pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> =
+    [];
   socket.on('message', (data) => {
     const frame = wsc.ServerFrame.parse(JSON.parse(String(data)));
     frames.push(frame);
@@ -79,7 +96,9 @@ export async function wsClient(baseUrl: string, token: string, opts: { origin?: 
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    socket.once('unexpected-response', (_req, res) =>
+      reject(new Error(`upgrade refused: ${res.statusCode}`)),
+    );
   });
   const client: TestWsClient = {
     socket,
@@ -91,8 +110,15 @@ export async function wsClient(baseUrl: string, token: string, opts: { origin?: 
         const found = frames.find(pred);
         if (found) return resolve(found as F);
         const t = setTimeout(() => {
-          waiters.splice(waiters.findIndex((w) => w.resolve === done), 1);
-          reject(new Error(`no matching frame within ${timeoutMs} ms; got: ${frames.map((f) => f.type).join(',')}`));
+          waiters.splice(
+            waiters.findIndex((w) => w.resolve === done),
+            1,
+          );
+          reject(
+            new Error(
+              `no matching frame within ${timeoutMs} ms; got: ${frames.map((f) => f.type).join(',')}`,
+            ),
+          );
         }, timeoutMs);
         const done = (f: ServerFrame) => {
           clearTimeout(t);

@@ -59,7 +59,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-stack-'));
   const cleanup: Array<() => Promise<void>> = [];
-  const services: Record<ServiceName, ManagedProcess[]> = { gateway: [], chat: [], routing: [], notify: [] };
+  const services: Record<ServiceName, ManagedProcess[]> = {
+    gateway: [],
+    chat: [],
+    routing: [],
+    notify: [],
+  };
   try {
     const nats = await startNatsServer();
     cleanup.push(() => nats.stop());

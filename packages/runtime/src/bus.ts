@@ -30,7 +30,9 @@ export interface RequestContext {
   correlationId: string;
 }
 
-export type AnyEvent = { [S in EventSubject]: { subject: S; payload: EventPayload<S> } }[EventSubject];
+export type AnyEvent = {
+  [S in EventSubject]: { subject: S; payload: EventPayload<S> };
+}[EventSubject];
 
 export interface Bus {
   readonly nc: NatsConnection;
@@ -47,7 +49,11 @@ export interface Bus {
     opts?: { queue?: string },
   ): Subscription;
   /** Core NATS publish (ephemeral signals). */
-  publish<S extends EventSubject>(subject: S, payload: EventPayload<S>, correlationId?: string): void;
+  publish<S extends EventSubject>(
+    subject: S,
+    payload: EventPayload<S>,
+    correlationId?: string,
+  ): void;
   /** JetStream publish, resolved once the stream has stored it. msgId dedupes resends. */
   publishDurable<S extends EventSubject>(
     subject: S,
@@ -106,7 +112,8 @@ export async function connectBus(opts: {
   let closedCleanly = false;
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ status: s.type }, 'nats status');
+      if (s.type === 'disconnect' || s.type === 'reconnect')
+        log.warn({ status: s.type }, 'nats status');
     }
   })();
   void nc.closed().then((err) => {
@@ -132,7 +139,10 @@ export async function connectBus(opts: {
       }
       const body = parseJson(reply.data) as
         | { ok: true; data: unknown }
-        | { ok: false; error: { code: AppError['code']; message: string; details?: Record<string, string> } };
+        | {
+            ok: false;
+            error: { code: AppError['code']; message: string; details?: Record<string, string> };
+          };
       if (!body.ok) throw new AppError(body.error.code, body.error.message, body.error.details);
       return body.data as RpcResponse<typeof subject>;
     },
@@ -157,12 +167,14 @@ export async function connectBus(opts: {
               }
               const parsed = schema.safeParse(raw);
               if (!parsed.success) throw validationError(parsed.error);
-              const data = await handler(parsed.data as RpcRequestParsed<typeof subject>, { correlationId });
+              const data = await handler(parsed.data as RpcRequestParsed<typeof subject>, {
+                correlationId,
+              });
               out = JSON.stringify({ ok: true, data });
             } catch (e) {
-              const appErr =
-                e instanceof AppError ? e : new AppError('internal', 'Internal error');
-              if (!(e instanceof AppError)) log.error({ err: e, subject, correlationId }, 'rpc handler failed');
+              const appErr = e instanceof AppError ? e : new AppError('internal', 'Internal error');
+              if (!(e instanceof AppError))
+                log.error({ err: e, subject, correlationId }, 'rpc handler failed');
               out = JSON.stringify({ ok: false, error: appErr.toBody() });
             }
             if (msg.reply) msg.respond(out);
@@ -171,7 +183,9 @@ export async function connectBus(opts: {
       });
     },
     publish(subject, payload, correlationId) {
-      nc.publish(subject, JSON.stringify(payload), { headers: hdrs(correlationId ?? randomUUID()) });
+      nc.publish(subject, JSON.stringify(payload), {
+        headers: hdrs(correlationId ?? randomUUID()),
+      });
     },
     async publishDurable(subject, payload, popts) {
       await getJs().publish(subject, JSON.stringify(payload), {
@@ -201,8 +215,10 @@ export async function connectBus(opts: {
             return;
           }
           const correlationId = correlationOf(msg.headers);
-          Promise.resolve(handler(parsed.data as EventPayload<typeof subject>, { correlationId })).catch(
-            (e: unknown) => log.error({ err: e, subject, correlationId }, 'event handler failed'),
+          Promise.resolve(
+            handler(parsed.data as EventPayload<typeof subject>, { correlationId }),
+          ).catch((e: unknown) =>
+            log.error({ err: e, subject, correlationId }, 'event handler failed'),
           );
         },
       });
@@ -232,20 +248,19 @@ export async function connectBus(opts: {
     async consumeDurable(copts) {
       const jsm = await jetstreamManager(nc);
       const ackWaitMs = copts.ackWaitMs ?? 30_000;
+      // nats-server 2.9 (Debian's) has no filter_subjects: filter one subject on the server,
+      // several in the handler (acking the rest).
+      const wanted = new Set<string>(copts.subjects);
       const config = {
         durable_name: copts.durable,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subjects: copts.subjects,
+        ...(copts.subjects.length === 1 ? { filter_subject: copts.subjects[0] } : {}),
         ack_wait: ackWaitMs * 1e6,
         max_deliver: -1,
       };
       try {
         await jsm.consumers.info(copts.stream, copts.durable);
-        await jsm.consumers.update(copts.stream, copts.durable, {
-          filter_subjects: copts.subjects,
-          ack_wait: config.ack_wait,
-        });
       } catch {
         await jsm.consumers.add(copts.stream, config).catch(async (e: unknown) => {
           await jsm.consumers.info(copts.stream, copts.durable).catch(() => {
@@ -262,6 +277,10 @@ export async function connectBus(opts: {
       })();
       async function handleJs(m: JsMsg) {
         const subject = m.subject as EventSubject;
+        if (!wanted.has(subject)) {
+          m.ack();
+          return;
+        }
         const schema = eventCatalog[subject] as z.ZodType | undefined;
         let raw: unknown;
         try {

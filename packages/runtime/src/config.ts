@@ -17,7 +17,10 @@ export const baseConfig = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level'),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('NATS server URL(s), comma-separated'),
+  NATS_URL: z
+    .string()
+    .default('nats://127.0.0.1:4222')
+    .describe('NATS server URL(s), comma-separated'),
   HTTP_HOST: z.string().default('0.0.0.0').describe('Interface the HTTP server listens on'),
   DATA_DIR: z
     .string()
@@ -51,7 +54,8 @@ export function loadConfig<S extends z.ZodType>(
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const key = i.path.join('.') || '(env)';
-    const got = typeof i.path[0] === 'string' && env[i.path[0]] !== undefined ? ' (was set)' : ' (missing)';
+    const got =
+      typeof i.path[0] === 'string' && env[i.path[0]] !== undefined ? ' (was set)' : ' (missing)';
     return `  - ${key}: ${i.message}${got}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -90,7 +94,9 @@ export function resolveSecret(
 /** Env booleans: "true"/"1"/"yes" → true. */
 export const envBoolean = z
   .union([z.boolean(), z.string()])
-  .transform((v) => (typeof v === 'boolean' ? v : ['true', '1', 'yes', 'on'].includes(v.toLowerCase())));
+  .transform((v) =>
+    typeof v === 'boolean' ? v : ['true', '1', 'yes', 'on'].includes(v.toLowerCase()),
+  );
 
 /** Durations like "300ms", "5s", "5m", "1h" or plain milliseconds. */
 export const envDuration = z.union([z.number(), z.string()]).transform((v, ctx) => {
@@ -100,6 +106,8 @@ export const envDuration = z.union([z.number(), z.string()]).transform((v, ctx) 
     ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 5m, 1h' });
     return z.NEVER;
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
+    (m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'
+  ];
   return Math.round(Number(m[1]) * unit);
 });

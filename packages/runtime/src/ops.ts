@@ -73,7 +73,9 @@ export async function startOpsServer(opts: {
   const server = http.createServer((req, res) => {
     if (ops(req, res)) return;
     if (opts.fallback) return opts.fallback(req, res);
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":"not_found","message":"Not found"}');
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end('{"code":"not_found","message":"Not found"}');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -13,12 +13,17 @@ export async function signUnsubscribeToken(secret: string, userId: string): Prom
 }
 
 /** Returns the visitor's user id, or null when the token is forged, malformed or for another purpose. */
-export async function verifyUnsubscribeToken(secret: string, token: string): Promise<string | null> {
+export async function verifyUnsubscribeToken(
+  secret: string,
+  token: string,
+): Promise<string | null> {
   try {
     const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
       algorithms: ['HS256'],
     });
-    return payload.purpose === 'unsubscribe' && typeof payload.sub === 'string' ? payload.sub : null;
+    return payload.purpose === 'unsubscribe' && typeof payload.sub === 'string'
+      ? payload.sub
+      : null;
   } catch {
     return null;
   }

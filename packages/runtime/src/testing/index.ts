@@ -63,7 +63,9 @@ function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', tim
   });
 }
 
-export async function startNatsServer(opts: { port?: number; dir?: string } = {}): Promise<ManagedProcess> {
+export async function startNatsServer(
+  opts: { port?: number; dir?: string } = {},
+): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-nats-'));
   const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
@@ -76,7 +78,9 @@ export async function startNatsServer(opts: { port?: number; dir?: string } = {}
     await waitForPort(port);
   } catch (e) {
     proc.kill('SIGKILL');
-    throw new Error(`nats-server did not start (is it installed?): ${stderr || String(e)}`);
+    throw new Error(`nats-server did not start (is it installed?): ${stderr || String(e)}`, {
+      cause: e,
+    });
   }
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -97,9 +101,18 @@ export async function startRedisServer(
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', opts.appendonly === false ? 'no' : 'yes',
-    '--appendfsync', 'everysec',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly === false ? 'no' : 'yes',
+    '--appendfsync',
+    'everysec',
   ];
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -109,7 +122,9 @@ export async function startRedisServer(
     await waitForPort(port);
   } catch (e) {
     proc.kill('SIGKILL');
-    throw new Error(`redis-server did not start (is it installed?): ${stderr || String(e)}`);
+    throw new Error(`redis-server did not start (is it installed?): ${stderr || String(e)}`, {
+      cause: e,
+    });
   }
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -189,7 +204,9 @@ export async function waitFor<T>(
       lastErr = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${lastErr ? `: ${String(lastErr)}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${opts.what ?? 'condition'}${lastErr ? `: ${String(lastErr)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }

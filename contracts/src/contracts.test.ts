@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildAll } from '../scripts/write-json-schema.ts';
+import { SupportChatListItem, SupportMessage, AdminSupportChat } from './models.ts';
+import { ClientFrame, ServerFrame } from './ws.ts';
+
+const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/contracts');
+const chatId = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
+
+describe('contracts', () => {
+  it('keeps seed 000 Step 7 field names', () => {
+    expect(Object.keys(SupportMessage.shape)).toEqual(
+      expect.arrayContaining(['id', 'content', 'sender_type', 'read_at', 'created_at']),
+    );
+    expect(Object.keys(SupportChatListItem.shape)).toEqual(
+      expect.arrayContaining([
+        'id',
+        'user_id',
+        'user_email',
+        'last_message_at',
+        'last_message_preview',
+        'last_message_sender',
+        'message_count',
+        'unread',
+        'archived',
+      ]),
+    );
+    expect(Object.keys(AdminSupportChat.shape)).toEqual(
+      expect.arrayContaining(['id', 'user_id', 'user_email', 'archived', 'messages']),
+    );
+  });
+
+  it('rejects operator injection and blank content in frames', () => {
+    const injected = ClientFrame.safeParse({
+      type: 'subscribe',
+      channel: 'chat',
+      chat_id: { $ne: null },
+    });
+    expect(injected.success).toBe(false);
+    const blank = ClientFrame.safeParse({
+      type: 'send_message',
+      chat_id: chatId,
+      content: '   ',
+      client_id: crypto.randomUUID(),
+    });
+    expect(blank.success).toBe(false);
+    const ok = ClientFrame.parse({
+      type: 'send_message',
+      chat_id: chatId,
+      content: '  hello  ',
+      client_id: crypto.randomUUID(),
+    });
+    expect(ok.type === 'send_message' && ok.content).toBe('hello');
+  });
+
+  it('parses the seed frame names', () => {
+    expect(
+      ServerFrame.safeParse({
+        type: 'rejected',
+        channel: 'chat',
+        chat_id: chatId,
+        reason: 'forbidden',
+      }).success,
+    ).toBe(true);
+    expect(
+      ServerFrame.safeParse({ type: 'new_message', chat_id: chatId, message: {} }).success,
+    ).toBe(false);
+  });
+
+  it('docs/contracts is up to date (run `npm run contracts:schema`)', () => {
+    for (const [file, content] of Object.entries(buildAll())) {
+      const onDisk = JSON.parse(readFileSync(path.join(docs, file), 'utf8')) as unknown;
+      expect(onDisk, file).toEqual(JSON.parse(JSON.stringify(content)));
+    }
+  });
+});
