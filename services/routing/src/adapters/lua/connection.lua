@@ -1,0 +1,22 @@
+-- A gateway reports one connection opened or closed.
+-- ARGV: prefix, gateway_id, member, connected ('1'/'0'), visitor_info_json ('' for operators),
+--       operator_grace_ms, visitor_grace_ms
+local gw, member, connected, info_json = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local op_grace, v_grace = tonumber(ARGV[6]), tonumber(ARGV[7])
+local kind, id = split_member(member)
+if connected then
+  redis.call('SADD', k_gw(gw), member)
+  redis.call('ZADD', K_GWS, 'NX', NOW, gw)
+  if kind == 'o' then
+    operator_connected(id, member)
+    assign_queue()
+  else
+    local info = nil
+    if info_json ~= '' then info = cjson.decode(info_json) end
+    visitor_connected(id, member, info)
+  end
+else
+  redis.call('SREM', k_gw(gw), member)
+  member_gone(member, op_grace, v_grace)
+end
+return finish(true)

@@ -1,0 +1,28 @@
+-- Run by every replica periodically: fires due grace-period timers and expires gateways that
+-- stopped heartbeating. Claiming and acting happen in this one script, so each timer fires once.
+-- ARGV: prefix, gateway_timeout_ms, operator_grace_ms, visitor_grace_ms
+local gw_timeout, op_grace, v_grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+for _, gw in ipairs(redis.call('ZRANGEBYSCORE', K_GWS, '-inf', NOW - gw_timeout)) do
+  for _, m in ipairs(redis.call('SMEMBERS', k_gw(gw))) do member_gone(m, op_grace, v_grace) end
+  redis.call('DEL', k_gw(gw))
+  redis.call('ZREM', K_GWS, gw)
+end
+local went_offline = false
+for _, timer in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW)) do
+  redis.call('ZREM', K_TIMERS, timer)
+  local kind, id = string.match(timer, '^(%a+)|(.+)$')
+  if kind == 'op' then
+    local op = op_of(id)
+    if op and op.status ~= 'offline' and redis.call('SCARD', k_op_conns(id)) == 0 then
+      go_offline(id, 'offline')
+      went_offline = true
+    end
+  elseif kind == 'v' then
+    if redis.call('SCARD', k_visitor_conns(id)) == 0 then
+      redis.call('SREM', K_VISITORS, id)
+      out.visitors_changed = true
+    end
+  end
+end
+if went_offline then assign_queue() end
+return finish(true)

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
+
+export const configSchema = baseConfig.extend({
+  HTTP_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8082)
+    .describe('Port of the ops server (/healthz, /readyz, /metrics)'),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis holding routing state (run it with AOF persistence)'),
+  REDIS_PREFIX: z
+    .string()
+    .default('parley:routing:')
+    .describe('Prefix of every routing key in Redis'),
+  OPERATOR_OFFLINE_GRACE: envDuration
+    .default(60_000)
+    .describe(
+      'How long an operator with no open connection stays online before going offline (e.g. 60s)',
+    ),
+  VISITOR_OFFLINE_GRACE: envDuration
+    .default(15_000)
+    .describe(
+      'How long a visitor with no open connection stays in the online list (covers page reloads)',
+    ),
+  GATEWAY_HEARTBEAT_TIMEOUT: envDuration
+    .default(45_000)
+    .describe('A gateway silent for this long is presumed dead and its connections are dropped'),
+  TICK_INTERVAL: envDuration
+    .default(1000)
+    .describe(
+      'How often each replica checks due grace periods and silent gateways (capped by the grace periods)',
+    ),
+});
+export type RoutingConfig = z.output<typeof configSchema>;
+
+export function readConfig(env: Record<string, string | undefined> = process.env): RoutingConfig {
+  return loadConfig(configSchema, env);
+}

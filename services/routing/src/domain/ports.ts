@@ -1,0 +1,158 @@
+import type {
+  ChatId,
+  OnlineVisitor,
+  Operator,
+  OperatorId,
+  OperatorPresence,
+  OperatorStatus,
+  PageInfo,
+  QueueEntry,
+  RoutingSession,
+  SupportMessage,
+  UserId,
+} from '@parley/contracts';
+import type { Actor, VisitorIdentity } from '@parley/contracts/nats';
+import type { AssignmentReason } from '@parley/contracts/ws';
+
+/** One chat handed to an operator by a state change. */
+export interface Assignment {
+  chatId: ChatId;
+  operatorId: OperatorId;
+  operatorName: string;
+  reason: AssignmentReason;
+  from: { id: OperatorId; name: string } | null;
+}
+
+/** One chat taken away from an operator by a state change. */
+export interface Unassignment {
+  chatId: ChatId;
+  operatorId: OperatorId;
+  operatorName: string;
+  reason: 'transferred' | 'closed' | 'requeued' | 'offline';
+  toQueue: boolean;
+}
+
+export interface Closing {
+  chatId: ChatId;
+  byKind: Actor['kind'];
+  byName: string;
+}
+
+/** Everything one atomic state change did, for the service to announce. */
+export interface Changes<R> {
+  result: R;
+  assigned: Assignment[];
+  unassigned: Unassignment[];
+  closed: Closing[];
+  /** Sessions that changed, including waiting sessions whose queue position moved. */
+  sessions: RoutingSession[];
+  /** Session owner details, for the assignment notice. */
+  sessionUsers: Map<string, { name: string | null; email: string | null }>;
+  operators: OperatorPresence[];
+  /** The whole queue, present when it changed. */
+  queue: QueueEntry[] | null;
+  visitorsChanged: boolean;
+}
+
+export interface VisitorConnectionInfo {
+  identity: VisitorIdentity;
+  userAgent: string | null;
+  country: string | null;
+}
+
+/** Connection of one WebSocket on one gateway. */
+export type Member =
+  | { kind: 'operator'; id: OperatorId; connectionId: string }
+  | { kind: 'visitor'; id: UserId; connectionId: string };
+
+/** Atomic routing state (Redis). Every method is one indivisible change. */
+export interface RoutingStore {
+  openSession(input: {
+    chatId: ChatId;
+    userId: UserId;
+    userName: string | null;
+    userEmail: string | null;
+    preview: string | null;
+    seq: number;
+  }): Promise<Changes<{ opened: boolean; duplicate: boolean }>>;
+  take(chatId: ChatId, operatorId: OperatorId): Promise<Changes<true>>;
+  transfer(input: {
+    chatId: ChatId;
+    actorOperatorId: OperatorId | null;
+    actorIsAdmin: boolean;
+    to: OperatorId | null;
+    force: boolean;
+  }): Promise<Changes<true>>;
+  close(
+    chatId: ChatId,
+    actor: { kind: Actor['kind']; id: string; isAdmin: boolean; name: string },
+  ): Promise<Changes<true>>;
+  setStatus(operatorId: OperatorId, status: OperatorStatus): Promise<Changes<OperatorPresence>>;
+  upsertOperator(operator: Operator): Promise<Changes<OperatorPresence>>;
+  hasOperator(operatorId: OperatorId): Promise<boolean>;
+  connection(
+    gatewayId: string,
+    member: Member,
+    connected: boolean,
+    visitor: VisitorConnectionInfo | null,
+  ): Promise<Changes<true>>;
+  heartbeat(gatewayId: string, members: Member[]): Promise<Changes<true>>;
+  tick(): Promise<Changes<true>>;
+  invite(input: {
+    chatId: ChatId;
+    userId: UserId;
+    operatorId: OperatorId;
+    userName: string | null;
+    userEmail: string | null;
+  }): Promise<Changes<true>>;
+  pageView(
+    userId: UserId,
+    page: PageInfo,
+    timezone: string | null,
+    at: Date,
+  ): Promise<Changes<boolean>>;
+  session(chatId: ChatId): Promise<RoutingSession | null>;
+  queue(): Promise<QueueEntry[]>;
+  operators(): Promise<OperatorPresence[]>;
+  operator(
+    operatorId: OperatorId,
+  ): Promise<{ operator: OperatorPresence | null; sessions: RoutingSession[] }>;
+  onlineVisitors(): Promise<OnlineVisitor[]>;
+  visitor(userId: UserId): Promise<{ chatId: ChatId | null; identity: VisitorIdentity | null }>;
+  disconnect(): Promise<void>;
+}
+
+/** The chat service: store of record for messages and operator accounts. */
+export interface ChatPort {
+  getOperator(id: OperatorId): Promise<Operator | null>;
+  visitorChatId(visitor: VisitorIdentity): Promise<ChatId>;
+  sendSystemMessage(chatId: ChatId, text: string): Promise<void>;
+  sendOperatorMessage(
+    chatId: ChatId,
+    operator: { id: OperatorId; name: string },
+    content: string,
+  ): Promise<SupportMessage>;
+}
+
+/** Durable routing.evt.* publication. */
+export interface RoutingEvents {
+  sessionChanged(session: RoutingSession): Promise<void>;
+  assigned(input: {
+    session: RoutingSession;
+    operatorId: OperatorId;
+    reason: AssignmentReason;
+    from: { id: OperatorId; name: string } | null;
+    userName: string | null;
+    userEmail: string | null;
+  }): Promise<void>;
+  unassigned(chatId: ChatId, operatorId: OperatorId, reason: Unassignment['reason']): Promise<void>;
+  queueChanged(queue: QueueEntry[]): Promise<void>;
+  operatorChanged(operator: OperatorPresence): Promise<void>;
+  visitorsChanged(visitors: OnlineVisitor[]): Promise<void>;
+  invitation(input: {
+    userId: UserId;
+    chatId: ChatId;
+    operator: { id: OperatorId; name: string };
+    message: SupportMessage;
+  }): Promise<void>;
+}

@@ -1,0 +1,286 @@
+import {
+  AppError,
+  type ChatId,
+  type OnlineVisitor,
+  type Operator,
+  type OperatorId,
+  type OperatorPresence,
+  type OperatorStatus,
+  type QueueEntry,
+  type RoutingSession,
+  type SupportMessage,
+  type UserId,
+} from '@parley/contracts';
+import type { Actor, EventPayload } from '@parley/contracts/nats';
+import type { Logger } from '@parley/runtime';
+import type { Changes, ChatPort, Member, RoutingEvents, RoutingStore } from './ports.ts';
+import { systemMessagesFor } from './system-messages.ts';
+
+/**
+ * Routing: operator states, the wait queue, assignment, transfer, close and invitations.
+ * Every state change is one atomic store operation; afterwards this announces what changed
+ * (routing.evt.*) and records joins, transfers and closes in the chat history.
+ */
+export class RoutingService {
+  private readonly store: RoutingStore;
+  private readonly chat: ChatPort;
+  private readonly events: RoutingEvents;
+  private readonly log: Logger;
+
+  constructor(deps: {
+    store: RoutingStore;
+    chat: ChatPort;
+    events: RoutingEvents;
+    logger: Logger;
+  }) {
+    this.store = deps.store;
+    this.chat = deps.chat;
+    this.events = deps.events;
+    this.log = deps.logger;
+  }
+
+  /** A message was stored: a visitor writing on a chat without an open session joins the queue. */
+  async onMessageCreated(event: EventPayload<'chat.evt.message_created'>): Promise<void> {
+    const { message, chat } = event;
+    if (message.sender_type !== 'user') return;
+    const changes = await this.store.openSession({
+      chatId: message.chat_id,
+      userId: chat.user_id,
+      userName: chat.user_name,
+      userEmail: chat.user_email,
+      preview:
+        message.content.slice(0, 100) ||
+        (message.attachments.length ? `[${message.attachments[0]?.kind}]` : null),
+      seq: message.seq,
+    });
+    await this.announce(changes);
+  }
+
+  async take(chatId: ChatId, operatorId: OperatorId): Promise<RoutingSession> {
+    await this.ensureOperator(operatorId);
+    const changes = await this.store.take(chatId, operatorId);
+    await this.announce(changes);
+    return this.sessionOrThrow(chatId, changes);
+  }
+
+  async transfer(
+    chatId: ChatId,
+    actor: Actor,
+    to: OperatorId | null,
+    force: boolean,
+  ): Promise<RoutingSession> {
+    if (actor.kind === 'visitor') throw new AppError('forbidden', 'Visitors cannot transfer chats');
+    if (to) await this.ensureOperator(to);
+    const changes = await this.store.transfer({
+      chatId,
+      actorOperatorId: actor.kind === 'operator' ? actor.operator_id : null,
+      actorIsAdmin: actor.kind === 'system' || actor.role === 'admin',
+      to,
+      force,
+    });
+    await this.announce(changes);
+    return this.sessionOrThrow(chatId, changes);
+  }
+
+  async close(chatId: ChatId, actor: Actor): Promise<RoutingSession> {
+    const who =
+      actor.kind === 'operator'
+        ? {
+            kind: actor.kind,
+            id: actor.operator_id as string,
+            isAdmin: actor.role === 'admin',
+            name: actor.name,
+          }
+        : actor.kind === 'visitor'
+          ? { kind: actor.kind, id: actor.user_id as string, isAdmin: false, name: '' }
+          : { kind: actor.kind, id: '', isAdmin: true, name: '' };
+    const changes = await this.store.close(chatId, who);
+    await this.announce(changes);
+    return this.sessionOrThrow(chatId, changes);
+  }
+
+  async setStatus(operatorId: OperatorId, status: OperatorStatus): Promise<OperatorPresence> {
+    await this.ensureOperator(operatorId);
+    const changes = await this.store.setStatus(operatorId, status);
+    await this.announce(changes);
+    return changes.result;
+  }
+
+  /** The operator's account changed (capacity, name, deactivation). */
+  async operatorUpdated(operator: Operator): Promise<OperatorPresence> {
+    const changes = await this.store.upsertOperator(operator);
+    await this.announce(changes);
+    return changes.result;
+  }
+
+  async connection(event: EventPayload<'gateway.evt.connection'>): Promise<void> {
+    const { who } = event;
+    if (who.kind === 'operator') {
+      if (!(await this.ensureOperatorKnown(who.operator_id))) return;
+      const member: Member = {
+        kind: 'operator',
+        id: who.operator_id,
+        connectionId: event.connection_id,
+      };
+      await this.announce(
+        await this.store.connection(event.gateway_id, member, event.connected, null),
+      );
+      return;
+    }
+    const member: Member = {
+      kind: 'visitor',
+      id: who.visitor.user_id,
+      connectionId: event.connection_id,
+    };
+    const info = event.connected
+      ? { identity: who.visitor, userAgent: who.user_agent, country: who.country }
+      : null;
+    await this.announce(
+      await this.store.connection(event.gateway_id, member, event.connected, info),
+    );
+  }
+
+  async heartbeat(event: EventPayload<'gateway.evt.heartbeat'>): Promise<void> {
+    const members: Member[] = [];
+    for (const o of event.operators) {
+      if (await this.ensureOperatorKnown(o.operator_id)) {
+        members.push({ kind: 'operator', id: o.operator_id, connectionId: o.connection_id });
+      }
+    }
+    for (const v of event.visitors)
+      members.push({ kind: 'visitor', id: v.user_id, connectionId: v.connection_id });
+    await this.announce(await this.store.heartbeat(event.gateway_id, members));
+  }
+
+  async pageView(event: EventPayload<'gateway.evt.page_view'>): Promise<void> {
+    await this.announce(
+      await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at)),
+    );
+  }
+
+  /** Grace periods and silent gateways; every replica calls this, each due timer fires once. */
+  async tick(): Promise<void> {
+    await this.announce(await this.store.tick());
+  }
+
+  /** Seed 004: the operator writes first to a visitor who is browsing. */
+  async invite(
+    operatorId: OperatorId,
+    userId: UserId,
+    content: string,
+  ): Promise<{ chat_id: ChatId; message: SupportMessage }> {
+    if (!content) throw new AppError('bad_request', 'An invitation needs a message');
+    const operator = await this.ensureOperator(operatorId);
+    const visitor = await this.store.visitor(userId);
+    if (!visitor.identity) throw new AppError('not_found', 'This visitor is not online');
+    const chatId = await this.chat.visitorChatId(visitor.identity);
+    const changes = await this.store.invite({
+      chatId,
+      userId,
+      operatorId,
+      userName: visitor.identity.name,
+      userEmail: visitor.identity.email,
+    });
+    const message = await this.chat.sendOperatorMessage(
+      chatId,
+      { id: operatorId, name: operator.name },
+      content,
+    );
+    await this.announce(changes);
+    await this.events.invitation({
+      userId,
+      chatId,
+      operator: { id: operatorId, name: operator.name },
+      message,
+    });
+    return { chat_id: chatId, message };
+  }
+
+  async me(
+    operatorId: OperatorId,
+  ): Promise<{ operator: OperatorPresence; sessions: RoutingSession[] }> {
+    const operator = await this.ensureOperator(operatorId);
+    const { sessions } = await this.store.operator(operatorId);
+    return { operator, sessions };
+  }
+  queue(): Promise<QueueEntry[]> {
+    return this.store.queue();
+  }
+  operators(): Promise<OperatorPresence[]> {
+    return this.store.operators();
+  }
+  session(chatId: ChatId): Promise<RoutingSession | null> {
+    return this.store.session(chatId);
+  }
+  async visitorSessions(userId: UserId): Promise<RoutingSession[]> {
+    const { chatId } = await this.store.visitor(userId);
+    const session = chatId ? await this.store.session(chatId) : null;
+    return session ? [session] : [];
+  }
+  onlineVisitors(): Promise<OnlineVisitor[]> {
+    return this.store.onlineVisitors();
+  }
+
+  /** Routing reads operator accounts from the chat service the first time it meets them. */
+  private async ensureOperator(operatorId: OperatorId): Promise<OperatorPresence> {
+    const known = await this.store.operator(operatorId);
+    if (known.operator) return known.operator;
+    const account = await this.chat.getOperator(operatorId);
+    if (!account) throw new AppError('not_found', 'Unknown operator');
+    return this.operatorUpdated(account);
+  }
+
+  private async ensureOperatorKnown(operatorId: OperatorId): Promise<boolean> {
+    if (await this.store.hasOperator(operatorId)) return true;
+    try {
+      await this.ensureOperator(operatorId);
+      return true;
+    } catch (err) {
+      // The next heartbeat lists the connection again, so nothing is lost by skipping it now.
+      this.log.warn(
+        { err, operatorId },
+        'connection of an operator whose account cannot be read yet',
+      );
+      return false;
+    }
+  }
+
+  private sessionOrThrow(chatId: ChatId, changes: Changes<unknown>): RoutingSession {
+    const session = changes.sessions.find((s) => s.chat_id === chatId);
+    if (!session) throw new AppError('internal', 'The changed session was not returned');
+    return session;
+  }
+
+  /** Publishes what one state change did, in an order a reader can follow. */
+  private async announce(changes: Changes<unknown>): Promise<void> {
+    const sessionsByChat = new Map(changes.sessions.map((s) => [s.chat_id, s]));
+    for (const u of changes.unassigned)
+      await this.events.unassigned(u.chatId, u.operatorId, u.reason);
+    for (const a of changes.assigned) {
+      const session = sessionsByChat.get(a.chatId);
+      if (!session) continue;
+      const user = changes.sessionUsers.get(a.chatId);
+      await this.events.assigned({
+        session,
+        operatorId: a.operatorId,
+        reason: a.reason,
+        from: a.from,
+        userName: user?.name ?? null,
+        userEmail: user?.email ?? null,
+      });
+    }
+    for (const session of changes.sessions) await this.events.sessionChanged(session);
+    if (changes.queue) await this.events.queueChanged(changes.queue);
+    for (const operator of changes.operators) await this.events.operatorChanged(operator);
+    if (changes.visitorsChanged)
+      await this.events.visitorsChanged(await this.store.onlineVisitors());
+    for (const { chatId, text } of systemMessagesFor(changes)) {
+      try {
+        await this.chat.sendSystemMessage(chatId, text);
+      } catch (err) {
+        // Routing state is already committed; the history line is the only thing missing.
+        this.log.warn({ err, chatId }, 'could not record a system message');
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import {
+  connectBus,
+  createMetrics,
+  startOpsServer,
+  type Lifecycle,
+  type Logger,
+  type RunningService,
+} from '@parley/runtime';
+import { createNatsChat } from './adapters/nats-chat.ts';
+import { createNatsEvents } from './adapters/nats-events.ts';
+import { createRedisStore } from './adapters/redis-store.ts';
+import type { RoutingConfig } from './config.ts';
+import { RoutingService } from './domain/routing.ts';
+import { startNatsTransport } from './transport/nats.ts';
+
+/** Composition root: Redis store, NATS bus, the routing domain, its transports and timer loop. */
+export async function start(
+  config: RoutingConfig,
+  logger: Logger,
+  lifecycle: Lifecycle,
+): Promise<RunningService> {
+  const store = createRedisStore({
+    url: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    operatorGraceMs: config.OPERATOR_OFFLINE_GRACE,
+    visitorGraceMs: config.VISITOR_OFFLINE_GRACE,
+    gatewayTimeoutMs: config.GATEWAY_HEARTBEAT_TIMEOUT,
+  });
+  await store.redis.ping();
+  const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });
+  await bus.ensureStreams();
+  const routing = new RoutingService({
+    store,
+    chat: createNatsChat(bus),
+    events: createNatsEvents(bus),
+    logger: logger.child({ module: 'routing' }),
+  });
+  const transport = await startNatsTransport(bus, routing, logger);
+
+  // Every replica polls; the tick script claims each due timer atomically, so it fires once.
+  const tickMs = Math.max(
+    20,
+    Math.min(
+      config.TICK_INTERVAL,
+      config.OPERATOR_OFFLINE_GRACE / 4,
+      config.VISITOR_OFFLINE_GRACE / 4,
+    ),
+  );
+  let ticking: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    ticking = ticking.then(() =>
+      routing.tick().catch((err: unknown) => logger.warn({ err }, 'routing tick failed')),
+    );
+  }, tickMs);
+
+  const registry = createMetrics('routing');
+  const ops = await startOpsServer({
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    registry,
+    lifecycle,
+    logger,
+    checks: [
+      { name: 'nats', check: () => bus.isConnected() },
+      { name: 'redis', check: () => store.redis.status === 'ready' },
+    ],
+  });
+
+  return {
+    async stop() {
+      lifecycle.shuttingDown = true;
+      clearInterval(timer);
+      await transport.stop();
+      await ticking;
+      await bus.drain();
+      await store.disconnect();
+      await ops.close();
+    },
+  };
+}
