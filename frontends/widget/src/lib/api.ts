@@ -1,0 +1,154 @@
+/**
+ * The widget's one REST client: every path the widget calls, each response parsed with the
+ * contracts schema it is declared with, every failure turned into an ApiError with the server's code.
+ */
+import type { z } from 'zod';
+import { ErrorBody, type ErrorCode } from '@parley/contracts/errors';
+import {
+  AttachmentResponse,
+  MarkReadResponse,
+  MessagesPage,
+  SendMessageResponse,
+  SupportChatResponse,
+  VisitorSessionResponse,
+  type SendMessageRequest,
+  type VisitorProfileUpdate,
+  type VisitorSessionRequest,
+} from '@parley/contracts/http';
+import type { Attachment } from '@parley/contracts/models';
+
+export class ApiError extends Error {
+  readonly code: ErrorCode | 'network' | 'invalid_response';
+  readonly status: number;
+  constructor(code: ApiError['code'], status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export const paths = {
+  session: '/api/visitor/session',
+  profile: '/api/visitor/profile',
+  chat: '/api/support_chat',
+  markRead: '/api/support_chat/mark_read',
+  messages: '/api/support_chat/messages',
+  attachments: '/api/attachments',
+} as const;
+
+export interface ApiClient {
+  createSession(body: VisitorSessionRequest): Promise<z.infer<typeof VisitorSessionResponse>>;
+  updateProfile(body: VisitorProfileUpdate): Promise<void>;
+  getChat(): Promise<z.infer<typeof SupportChatResponse>>;
+  markRead(): Promise<z.infer<typeof MarkReadResponse>>;
+  messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
+  sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
+  upload(file: Blob, name: string, onProgress: (fraction: number) => void): Promise<Attachment>;
+  fetchAttachment(url: string): Promise<Blob>;
+}
+
+export function createApiClient(origin: string, getToken: () => string | null): ApiClient {
+  function headers(json: boolean): Record<string, string> {
+    const result: Record<string, string> = { accept: 'application/json' };
+    if (json) result['content-type'] = 'application/json';
+    const token = getToken();
+    if (token) result.authorization = `Bearer ${token}`;
+    return result;
+  }
+
+  async function request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S | null,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
+    let response: Response;
+    try {
+      response = await fetch(origin + path, {
+        method,
+        headers: headers(body !== undefined),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'omit',
+      });
+    } catch (error) {
+      throw new ApiError('network', 0, error instanceof Error ? error.message : String(error));
+    }
+    if (!response.ok) throw await errorFrom(response);
+    if (!schema) return undefined as z.infer<S>;
+    return parse(schema, await response.json().catch(() => null), response.status);
+  }
+
+  return {
+    createSession: (body) => request('POST', paths.session, VisitorSessionResponse, body),
+    updateProfile: (body) => request('PATCH', paths.profile, null, body),
+    getChat: () => request('GET', paths.chat, SupportChatResponse),
+    markRead: () => request('PATCH', paths.markRead, MarkReadResponse, {}),
+    messagesAfter: (afterSeq) =>
+      request('GET', `${paths.messages}?after_seq=${afterSeq}&limit=200`, MessagesPage),
+    sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
+
+    // XMLHttpRequest because fetch cannot report upload progress.
+    upload: (file, name, onProgress) =>
+      new Promise<Attachment>((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', origin + paths.attachments);
+        const token = getToken();
+        if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+        xhr.setRequestHeader('accept', 'application/json');
+        xhr.upload.onprogress = (event) => {
+          if (event.lengthComputable) onProgress(event.loaded / event.total);
+        };
+        xhr.onerror = () => reject(new ApiError('network', 0, 'upload failed'));
+        xhr.onload = () => {
+          let json: unknown = null;
+          try {
+            json = JSON.parse(xhr.responseText);
+          } catch {
+            json = null;
+          }
+          if (xhr.status >= 200 && xhr.status < 300) {
+            try {
+              resolve(parse(AttachmentResponse, json, xhr.status));
+            } catch (error) {
+              reject(error);
+            }
+          } else {
+            reject(errorFromBody(json, xhr.status));
+          }
+        };
+        const form = new FormData();
+        form.append('file', file, name);
+        xhr.send(form);
+      }),
+
+    async fetchAttachment(url) {
+      // Attachment URLs need the visitor's token, which an <img src> cannot carry.
+      const response = await fetch(new URL(url, origin), { headers: headers(false) }).catch(
+        (error: unknown) => {
+          throw new ApiError('network', 0, String(error));
+        },
+      );
+      if (!response.ok) throw await errorFrom(response);
+      return response.blob();
+    },
+  };
+}
+
+function parse<S extends z.ZodType>(schema: S, json: unknown, status: number): z.infer<S> {
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new ApiError('invalid_response', status, 'The server sent an unexpected response.');
+  }
+  return result.data;
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  return errorFromBody(await response.json().catch(() => null), response.status);
+}
+
+function errorFromBody(json: unknown, status: number): ApiError {
+  const body = ErrorBody.safeParse(json);
+  if (body.success) return new ApiError(body.data.code, status, body.data.message);
+  return new ApiError('invalid_response', status, `HTTP ${status}`);
+}
