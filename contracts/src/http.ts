@@ -54,6 +54,7 @@ export const VisitorSessionResponse = z.object({
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
+/** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = z
   .object({ name: VisitorName.optional(), email: VisitorEmail.optional() })
   .strict();
@@ -76,6 +77,13 @@ export const LoginResponse = z.object({
   }),
 });
 export type LoginResponse = z.infer<typeof LoginResponse>;
+
+/** GET /api/auth/me: who the token speaks for (operators: the current account, re-read). */
+export const MeResponse = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('operator'), operator: Operator }),
+  z.object({ kind: z.literal('visitor'), visitor: VisitorSessionResponse.shape.visitor }),
+]);
+export type MeResponse = z.infer<typeof MeResponse>;
 
 // ---- chat ----
 export const SupportChatResponse = SupportChat;

@@ -314,6 +314,8 @@ export const eventCatalog = {
     timezone: z.string().nullable(),
     at: IsoDate,
   }),
+  /** An operator logged out: every gateway refuses that token until it would have expired. */
+  'gateway.token_revoked': z.object({ jti: z.string(), exp: z.number().int() }),
   /**
    * Every gateway lists its live connections periodically, so routing can rebuild presence
    * after a restart and expire connections of a gateway that died without saying so.

@@ -1,0 +1,105 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { baseConfig, envBoolean, envDuration, loadConfig, resolveSecret } from '@parley/runtime';
+import { MAX_CLIENT_FRAME_BYTES } from '@parley/contracts/ws';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const configSchema = baseConfig.extend({
+  HTTP_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8080)
+    .describe('Public HTTP/WebSocket port'),
+  PUBLIC_URL: z
+    .url()
+    .default('http://localhost:8080')
+    .describe("The gateway's public origin; always allowed as an Origin"),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .describe(
+      'Extra origins allowed for CORS and WebSocket upgrades, comma-separated; "*" allows any',
+    ),
+  TRUST_PROXY: envBoolean
+    .default(false)
+    .describe('Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)'),
+  GATEWAY_ID: z
+    .string()
+    .default(`${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`)
+    .describe('Name of this replica in presence events'),
+  AUTH_TOKEN_SECRET: z.string().optional().describe('Signs visitor and operator tokens (HS256)'),
+  IDENTITY_HMAC_SECRET: z
+    .string()
+    .optional()
+    .describe('Shared with host sites: user_hash = hex HMAC-SHA256(secret, user_id)'),
+  UNSUBSCRIBE_SECRET: z.string().optional().describe('Verifies unsubscribe links signed by notify'),
+  CHAT_INTERNAL_URL: z
+    .url()
+    .default('http://127.0.0.1:8081')
+    .describe("The chat service's internal HTTP (attachment bytes)"),
+  WIDGET_DIST: z
+    .string()
+    .default('frontends/widget/build')
+    .describe('Static widget build served at /widget/'),
+  ADMIN_DIST: z
+    .string()
+    .default('frontends/admin/build')
+    .describe('Static console build served at /admin/'),
+  VISITOR_TOKEN_TTL: envDuration
+    .default(30 * 24 * 3_600_000)
+    .describe('Lifetime of a visitor token'),
+  OPERATOR_TOKEN_TTL: envDuration.default(12 * 3_600_000).describe('Lifetime of an operator token'),
+  WS_MAX_FRAME_BYTES: positiveInt(MAX_CLIENT_FRAME_BYTES).describe(
+    'Largest WebSocket frame accepted; bigger ones close the connection with 1009',
+  ),
+  WS_MAX_MESSAGES_PER_SECOND: positiveInt(20).describe('Frames per second one connection may send'),
+  WS_MAX_MESSAGES_PER_SECOND_PER_IP: positiveInt(100).describe(
+    'Frames per second all connections of one IP may send',
+  ),
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt(50).describe('Open WebSocket connections one IP may hold'),
+  WS_HEARTBEAT_INTERVAL: envDuration
+    .default(30_000)
+    .describe('Protocol ping interval; a connection that misses one pong is terminated'),
+  PRESENCE_HEARTBEAT_INTERVAL: envDuration
+    .default(10_000)
+    .describe('How often this gateway lists its connections on gateway.evt.heartbeat'),
+  WS_REPLAY_MAX_MESSAGES: positiveInt(500).describe(
+    'Most messages replayed on a resume; beyond it the client is told to reload (recovered: false)',
+  ),
+  TYPING_THROTTLE: envDuration
+    .default(2000)
+    .describe('At most one typing signal per sender and chat in this window'),
+  TYPING_EXPIRES: envDuration
+    .default(3000)
+    .describe('A typing indicator disappears after this much silence'),
+  LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: positiveInt(10).describe(
+    'Failed logins per account within LOGIN_WINDOW',
+  ),
+  LOGIN_MAX_ATTEMPTS_PER_IP: positiveInt(50).describe('Failed logins per IP within LOGIN_WINDOW'),
+  LOGIN_WINDOW: envDuration.default(15 * 60_000).describe('Window of the login attempt limits'),
+  RPC_TIMEOUT: envDuration.default(5000).describe('Timeout of a NATS request to another service'),
+});
+
+export type GatewayConfig = z.output<typeof configSchema> & {
+  authTokenSecret: string;
+  identityHmacSecret: string;
+  unsubscribeSecret: string;
+  allowedOrigins: string[];
+};
+
+export function readConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const cfg = loadConfig(configSchema, env);
+  return {
+    ...cfg,
+    authTokenSecret: resolveSecret(cfg.AUTH_TOKEN_SECRET, 'AUTH_TOKEN_SECRET', cfg),
+    identityHmacSecret: resolveSecret(cfg.IDENTITY_HMAC_SECRET, 'IDENTITY_HMAC_SECRET', cfg),
+    unsubscribeSecret: resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg),
+    allowedOrigins: cfg.ALLOWED_ORIGINS.split(',')
+      .map((o) => o.trim().replace(/\/$/, ''))
+      .filter(Boolean),
+  };
+}
