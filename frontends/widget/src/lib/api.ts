@@ -5,6 +5,8 @@
 import type { z } from 'zod';
 import { ErrorBody, type ErrorCode } from '@parley/contracts/errors';
 import {
+  ATTACHMENT_CHAT_FIELD,
+  ATTACHMENT_FILE_FIELD,
   AttachmentResponse,
   MarkReadResponse,
   MessagesPage,
@@ -30,7 +32,7 @@ export class ApiError extends Error {
 
 export const paths = {
   session: '/api/visitor/session',
-  profile: '/api/visitor/profile',
+  profile: '/api/support_chat/profile',
   chat: '/api/support_chat',
   markRead: '/api/support_chat/mark_read',
   messages: '/api/support_chat/messages',
@@ -44,7 +46,12 @@ export interface ApiClient {
   markRead(): Promise<z.infer<typeof MarkReadResponse>>;
   messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
   sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
-  upload(file: Blob, name: string, onProgress: (fraction: number) => void): Promise<Attachment>;
+  upload(
+    chatId: string,
+    file: Blob,
+    name: string,
+    onProgress: (fraction: number) => void,
+  ): Promise<Attachment>;
   fetchAttachment(url: string): Promise<Blob>;
 }
 
@@ -81,7 +88,9 @@ export function createApiClient(origin: string, getToken: () => string | null): 
 
   return {
     createSession: (body) => request('POST', paths.session, VisitorSessionResponse, body),
-    updateProfile: (body) => request('PATCH', paths.profile, null, body),
+    updateProfile: async (body) => {
+      await request('PATCH', paths.profile, null, body);
+    },
     getChat: () => request('GET', paths.chat, SupportChatResponse),
     markRead: () => request('PATCH', paths.markRead, MarkReadResponse, {}),
     messagesAfter: (afterSeq) =>
@@ -89,19 +98,20 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
 
     // XMLHttpRequest because fetch cannot report upload progress.
-    upload: (file, name, onProgress) =>
+    upload: (chatId, file, name, onProgress) =>
       new Promise<Attachment>((resolve, reject) => {
         const xhr = new XMLHttpRequest();
         xhr.open('POST', origin + paths.attachments);
         const token = getToken();
         if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
         xhr.setRequestHeader('accept', 'application/json');
+        xhr.setRequestHeader('x-chat-id', chatId);
         xhr.upload.onprogress = (event) => {
           if (event.lengthComputable) onProgress(event.loaded / event.total);
         };
         xhr.onerror = () => reject(new ApiError('network', 0, 'upload failed'));
         xhr.onload = () => {
-          let json: unknown = null;
+          let json: unknown;
           try {
             json = JSON.parse(xhr.responseText);
           } catch {
@@ -118,7 +128,8 @@ export function createApiClient(origin: string, getToken: () => string | null): 
           }
         };
         const form = new FormData();
-        form.append('file', file, name);
+        form.append(ATTACHMENT_CHAT_FIELD, chatId);
+        form.append(ATTACHMENT_FILE_FIELD, file, name);
         xhr.send(form);
       }),
 

@@ -15,6 +15,7 @@ import { ApiError, createApiClient, type ApiClient } from './api.ts';
 import { createSocket, type SocketState, type WidgetSocket } from './socket.ts';
 import { readStored, removeStored, writeStored } from './storage.ts';
 import { playChime } from './sound.ts';
+import { nowIso } from './time.ts';
 import type { Translate } from './i18n.ts';
 
 export type PendingStatus = 'uploading' | 'sending' | 'queued' | 'failed';
@@ -91,6 +92,8 @@ export class VisitorChat {
   #socket: WidgetSocket;
   #token: string | null = null;
   #lastSeq = 0;
+  // Dedupe bookkeeping only: nothing renders from it, so it is a plain Set.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #seenIds = new Set<string>();
   #page: PageInfo | null = null;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -203,6 +206,7 @@ export class VisitorChat {
     if (this.phase !== 'ready') this.phase = 'loading';
     const chat = await this.api.getChat();
     this.chatId = chat.id;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     this.#seenIds = new Set();
     this.messages = [];
     this.#lastSeq = 0;
@@ -282,7 +286,7 @@ export class VisitorChat {
     const message: PendingMessage = {
       client_id: crypto.randomUUID() as ClientId,
       content: text,
-      created_at: new Date().toISOString(),
+      created_at: nowIso(),
       status: file ? 'uploading' : 'queued',
       error: null,
       preview: file ? { url: URL.createObjectURL(file.blob), kind: file.kind } : null,
@@ -334,11 +338,16 @@ export class VisitorChat {
 
   async #upload(message: PendingMessage): Promise<boolean> {
     const upload = message.upload;
-    if (!upload) return true;
+    if (!upload || !this.chatId) return true;
     try {
-      const attachment = await this.api.upload(upload.blob, upload.name, (fraction) => {
-        upload.progress = fraction;
-      });
+      const attachment = await this.api.upload(
+        this.chatId,
+        upload.blob,
+        upload.name,
+        (fraction) => {
+          upload.progress = fraction;
+        },
+      );
       message.attachments = [attachment];
       message.upload = null;
       message.status = 'queued';
@@ -547,7 +556,7 @@ export class VisitorChat {
     this.api
       .markRead()
       .then((result) => {
-        this.#markLocallyRead(result.up_to_seq, result.read_at ?? new Date().toISOString());
+        this.#markLocallyRead(result.up_to_seq, result.read_at ?? nowIso());
       })
       .catch((error: unknown) => console.warn('[parley] mark read failed', describe(error)))
       .finally(() => {
