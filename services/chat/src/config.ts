@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { MAX_ATTACHMENT_BYTES } from '@parley/contracts/http';
+import { baseConfig, loadConfig } from '@parley/runtime';
+
+/** An unset or empty env value is "not set". */
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+export const configSchema = baseConfig.extend({
+  HTTP_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8081)
+    .describe(
+      'Ops (/healthz, /readyz, /metrics) and internal attachment HTTP; gateway-only, never public',
+    ),
+  MONGO_URL: optionalString.describe(
+    'MongoDB connection string; when set the chat store and attachments (GridFS) use MongoDB instead of SQLite',
+  ),
+  MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
+  SQLITE_PATH: optionalString.describe(
+    'SQLite file of the embedded store (default: DATA_DIR/chat.sqlite)',
+  ),
+  ATTACHMENTS_DIR: optionalString.describe(
+    'Folder for attachment files with SQLite, and for upload staging (default: DATA_DIR/attachments)',
+  ),
+  MAX_ATTACHMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(MAX_ATTACHMENT_BYTES)
+    .describe('Largest accepted attachment, in bytes'),
+  ADMIN_EMAIL: optionalString.describe(
+    'With ADMIN_PASSWORD: this admin operator is created at start if missing',
+  ),
+  ADMIN_PASSWORD: optionalString.describe(
+    'Password of the bootstrapped admin (at least 10 characters)',
+  ),
+  ADMIN_NAME: z.string().min(1).default('Admin').describe('Display name of the bootstrapped admin'),
+});
+
+export type ChatConfig = z.output<typeof configSchema> & {
+  SQLITE_PATH: string;
+  ATTACHMENTS_DIR: string;
+};
+
+export function readConfig(env: Record<string, string | undefined> = process.env): ChatConfig {
+  const cfg = loadConfig(configSchema, env);
+  return {
+    ...cfg,
+    SQLITE_PATH: cfg.SQLITE_PATH ?? path.join(cfg.DATA_DIR, 'chat.sqlite'),
+    ATTACHMENTS_DIR: cfg.ATTACHMENTS_DIR ?? path.join(cfg.DATA_DIR, 'attachments'),
+  };
+}

@@ -1,0 +1,527 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppError,
+  PREVIEW_LENGTH,
+  type AdminSupportChat,
+  type Attachment,
+  type AttachmentId,
+  type ChatId,
+  type MessageId,
+  type Operator,
+  type OperatorId,
+  type SupportChat,
+  type SupportChatListItem,
+  type SupportMessage,
+  type UserId,
+  type VisitorProfile,
+} from '@parley/contracts';
+import type {
+  CreateOperatorRequest,
+  UpdateOperatorRequest,
+  VisitorProfileUpdate,
+} from '@parley/contracts/http';
+import type {
+  EventPayload,
+  EventSubject,
+  RpcRequestParsed,
+  RpcResponse,
+  VisitorIdentity,
+} from '@parley/contracts/nats';
+import { hashPassword, unknownAccountHash, verifyPassword } from './passwords.ts';
+import type {
+  AttachmentRecord,
+  ChatListCursor,
+  ChatRecord,
+  ChatStore,
+  OperatorRecord,
+} from './store.ts';
+
+/** Publishes a fact once the write that made it is durable (bus.publishDurable in production). */
+export interface EventPublisher {
+  publish<S extends EventSubject>(
+    subject: S,
+    payload: EventPayload<S>,
+    msgId: string,
+  ): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Seed 000's `truncate(100)`: at most 100 characters, cut on a code point, with an ellipsis. */
+export function truncatePreview(text: string, length = PREVIEW_LENGTH): string {
+  const chars = Array.from(text);
+  if (chars.length <= length) return text;
+  return `${chars.slice(0, length - 1).join('')}…`;
+}
+
+/** Preview of a message for the chat list; attachment-only messages name what they carry. */
+export function messagePreview(
+  content: string,
+  attachments: Pick<Attachment, 'kind' | 'name'>[],
+): string {
+  if (content.length > 0) return truncatePreview(content.replace(/\s+/g, ' '));
+  const first = attachments[0];
+  if (!first) return '';
+  const label =
+    first.kind === 'image'
+      ? '[image]'
+      : first.kind === 'audio'
+        ? '[audio]'
+        : `[file] ${first.name}`;
+  return truncatePreview(attachments.length > 1 ? `${label} +${attachments.length - 1}` : label);
+}
+
+/** Seed 000 `unread_for_admin?`: a user message newer than the console's last view. */
+export function unreadForAdmin(chat: ChatRecord): boolean {
+  return chat.last_user_seq > chat.admin_viewed_seq;
+}
+
+export function toListItem(chat: ChatRecord): SupportChatListItem {
+  return {
+    id: chat.id,
+    user_id: chat.user_id,
+    user_email: chat.user_email,
+    user_name: chat.user_name,
+    last_message_at: chat.last_message_at,
+    last_message_preview: chat.last_message_preview,
+    last_message_sender: chat.last_message_sender,
+    message_count: chat.last_seq,
+    unread: unreadForAdmin(chat),
+    archived: chat.archived_at !== null,
+    last_seq: chat.last_seq,
+    created_at: chat.created_at,
+  };
+}
+
+export function toOperator(record: OperatorRecord): Operator {
+  const { password_hash: _hash, ...operator } = record;
+  return operator;
+}
+
+export function toAttachment(record: AttachmentRecord): Attachment {
+  return {
+    id: record.id,
+    kind: record.kind,
+    content_type: record.content_type,
+    size: record.size,
+    name: record.name,
+    url: record.url,
+  };
+}
+
+export function encodeCursor(cursor: ChatListCursor): string {
+  return Buffer.from(JSON.stringify([cursor.last_message_at, cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(text: string): ChatListCursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' &&
+      /^[0-9a-f-]{36}$/i.test(value[1])
+    ) {
+      return { last_message_at: value[0], id: value[1] as ChatId };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError('bad_request', 'Invalid cursor: pass the X-Next-Cursor value unchanged');
+}
+
+/**
+ * The chat service's rules (seed 000 Steps 1–3, issue 3), over a ChatStore. Every change
+ * publishes its event after the store call returned, i.e. after the write is durable.
+ */
+export class ChatDomain {
+  readonly store: ChatStore;
+  private readonly events: EventPublisher;
+  private readonly clock: Clock;
+
+  constructor(deps: { store: ChatStore; events: EventPublisher; clock?: Clock }) {
+    this.store = deps.store;
+    this.events = deps.events;
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  private nowIso(): string {
+    return this.clock.now().toISOString();
+  }
+
+  // ---------------------------------------------------------------- visitors
+
+  /** Applies what the gateway knows of the visitor: the host site's data is authoritative for identified users. */
+  private async syncVisitor(visitor: VisitorIdentity): Promise<VisitorProfile> {
+    const given = {
+      ...(visitor.name ? { name: visitor.name } : {}),
+      ...(visitor.email ? { email: visitor.email } : {}),
+    };
+    return this.store.upsertVisitor(
+      visitor.identified
+        ? { user_id: visitor.user_id, set: { ...given, identified: true }, now: this.nowIso() }
+        : { user_id: visitor.user_id, set: {}, fillOnly: given, now: this.nowIso() },
+    );
+  }
+
+  /** GET /api/support_chat: the user's chat, created on first use, with its newest messages. */
+  async visitorChat(req: RpcRequestParsed<'chat.rpc.visitor_chat'>): Promise<SupportChat> {
+    const profile = await this.syncVisitor(req.visitor);
+    const chat = await this.store.getOrCreateChat({
+      id: randomUUID() as ChatId,
+      user_id: req.visitor.user_id,
+      now: this.nowIso(),
+    });
+    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    return {
+      id: chat.id,
+      messages: page.messages,
+      has_more_before: page.has_more,
+      last_seq: chat.last_seq,
+      user: profile,
+    };
+  }
+
+  async updateVisitor(userId: UserId, update: VisitorProfileUpdate): Promise<VisitorProfile> {
+    const profile = await this.store.upsertVisitor({
+      user_id: userId,
+      set: update,
+      now: this.nowIso(),
+    });
+    await this.events.publish(
+      'chat.evt.visitor_updated',
+      { profile },
+      `visitor_updated:${userId}:${randomUUID()}`,
+    );
+    return profile;
+  }
+
+  visitorProfile(userId: UserId): Promise<VisitorProfile | null> {
+    return this.store.getVisitor(userId);
+  }
+
+  async unsubscribe(userId: UserId): Promise<VisitorProfile> {
+    const before = await this.store.getVisitor(userId);
+    const profile = await this.store.upsertVisitor({
+      user_id: userId,
+      set: { unsubscribed: true },
+      now: this.nowIso(),
+    });
+    if (!before?.unsubscribed) {
+      await this.events.publish('chat.evt.visitor_updated', { profile }, `unsubscribed:${userId}`);
+    }
+    return profile;
+  }
+
+  async chatOwner(chatId: ChatId): Promise<{ chat_id: ChatId; user_id: UserId } | null> {
+    const chat = await this.store.getChat(chatId);
+    return chat ? { chat_id: chat.id, user_id: chat.user_id } : null;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /**
+   * Seed 000's `messages.create` with its callbacks: last_message_at, auto-unarchive on a user
+   * message, then the broadcast. A resend (same client_id) returns the stored message and
+   * broadcasts nothing, unless its first broadcast was never confirmed (then it is retried with
+   * the same JetStream msgId, so subscribers still see it once).
+   */
+  async sendMessage(
+    req: RpcRequestParsed<'chat.rpc.send_message'>,
+  ): Promise<RpcResponse<'chat.rpc.send_message'>> {
+    if (req.content.length === 0 && req.attachment_ids.length === 0) {
+      throw new AppError('bad_request', 'Invalid request: content must not be blank', {
+        content: 'must not be blank',
+      });
+    }
+    const attachmentIds = [...new Set(req.attachment_ids)];
+    const attachments: AttachmentRecord[] = [];
+    for (const id of attachmentIds) {
+      const record = await this.store.getAttachment(id);
+      if (!record || record.chat_id !== req.chat_id) {
+        throw new AppError('bad_request', `Attachment ${id} does not belong to this chat`, {
+          attachment_ids: 'unknown attachment',
+        });
+      }
+      attachments.push(record);
+    }
+    const result = await this.store.appendMessage({
+      id: randomUUID() as MessageId,
+      chat_id: req.chat_id,
+      content: req.content,
+      sender_type: req.sender_type,
+      sender_id: req.sender_id,
+      sender_name: req.sender_name,
+      client_id: req.client_id,
+      attachment_ids: attachmentIds,
+      preview: messagePreview(req.content, attachments),
+      unarchive: req.sender_type === 'user',
+      now: this.nowIso(),
+    });
+    if ('error' in result) {
+      if (result.error === 'chat_not_found') throw new AppError('not_found', 'Chat not found');
+      throw new AppError('bad_request', `Attachment ${result.attachment_id} ${result.reason}`, {
+        attachment_ids: result.reason,
+      });
+    }
+    if (result.duplicate) {
+      if (!result.published) await this.publishMessage(result.message, toListItem(result.chat));
+      return { message: result.message, duplicate: true };
+    }
+    const item = toListItem(result.chat);
+    await this.publishMessage(result.message, item);
+    if (result.unarchived) {
+      await this.events.publish(
+        'chat.evt.chat_unarchived',
+        { chat: item },
+        `unarchived:${result.message.id}`,
+      );
+    }
+    return { message: result.message, duplicate: false };
+  }
+
+  private async publishMessage(message: SupportMessage, chat: SupportChatListItem): Promise<void> {
+    await this.events.publish(
+      'chat.evt.message_created',
+      { message, chat },
+      `message:${message.id}`,
+    );
+    await this.store.markPublished(message.id);
+  }
+
+  /** Outbox relay: publishes message events whose publish was never confirmed (e.g. a crash in between). */
+  async republishPending(limit = 500): Promise<number> {
+    const pending = await this.store.unpublishedMessages(limit);
+    for (const message of pending) {
+      const chat = await this.store.getChat(message.chat_id);
+      if (chat) await this.publishMessage(message, toListItem(chat));
+    }
+    return pending.length;
+  }
+
+  /** PATCH /api/support_chat/mark_read. */
+  async markRead(chatId: ChatId): Promise<RpcResponse<'chat.rpc.mark_read'>> {
+    const now = this.nowIso();
+    const result = await this.store.markRead(chatId, now);
+    if (!result) throw new AppError('not_found', 'Chat not found');
+    if (result.count > 0) {
+      await this.events.publish(
+        'chat.evt.chat_read',
+        {
+          chat_id: chatId,
+          user_id: result.chat.user_id,
+          read_at: now,
+          up_to_seq: result.up_to_seq,
+          chat: toListItem(result.chat),
+        },
+        `read:${chatId}:${result.up_to_seq}:${now}`,
+      );
+    }
+    return {
+      chat_id: chatId,
+      read_at: result.count > 0 ? now : null,
+      count: result.count,
+      up_to_seq: result.up_to_seq,
+    };
+  }
+
+  private async requireChat(chatId: ChatId): Promise<ChatRecord> {
+    const chat = await this.store.getChat(chatId);
+    if (!chat) throw new AppError('not_found', 'Chat not found');
+    return chat;
+  }
+
+  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number) {
+    const chat = await this.requireChat(chatId);
+    const page = await this.store.messagesAfter(chatId, afterSeq, limit);
+    return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
+  }
+
+  async messagesBefore(chatId: ChatId, beforeSeq: number, limit: number) {
+    const chat = await this.requireChat(chatId);
+    const page = await this.store.messagesBefore(chatId, beforeSeq, limit);
+    return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
+  }
+
+  // ---------------------------------------------------------------- console
+
+  /** GET /api/admin/chats: by last_message_at desc (id desc breaks ties), cursor-paged. */
+  async listChats(
+    req: RpcRequestParsed<'chat.rpc.list_chats'>,
+  ): Promise<RpcResponse<'chat.rpc.list_chats'>> {
+    const after = req.cursor ? decodeCursor(req.cursor) : null;
+    const rows = await this.store.listChats({
+      archived: req.archived,
+      after,
+      limit: req.limit + 1,
+    });
+    const page = rows.slice(0, req.limit);
+    const last = page.at(-1);
+    const next =
+      rows.length > req.limit && last?.last_message_at
+        ? encodeCursor({ last_message_at: last.last_message_at, id: last.id })
+        : null;
+    return { items: page.map(toListItem), next_cursor: next };
+  }
+
+  async chatSummary(chatId: ChatId): Promise<SupportChatListItem | null> {
+    const chat = await this.store.getChat(chatId);
+    return chat ? toListItem(chat) : null;
+  }
+
+  /** GET /api/admin/chats/:id: the chat with its newest messages; opening it marks it viewed. */
+  async adminChat(req: RpcRequestParsed<'chat.rpc.admin_chat'>): Promise<AdminSupportChat> {
+    let chat = await this.requireChat(req.chat_id);
+    if (req.viewer) {
+      const now = this.nowIso();
+      chat = (await this.store.markViewed(req.chat_id, now)) ?? chat;
+      await this.events.publish(
+        'chat.evt.chat_viewed',
+        { chat_id: chat.id, operator_id: req.viewer, viewed_at: now, chat: toListItem(chat) },
+        `viewed:${chat.id}:${req.viewer}:${now}`,
+      );
+    }
+    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    return {
+      id: chat.id,
+      user_id: chat.user_id,
+      user_email: chat.user_email,
+      user_name: chat.user_name,
+      identified: chat.identified,
+      archived: chat.archived_at !== null,
+      admin_viewed_at: chat.admin_viewed_at,
+      created_at: chat.created_at,
+      last_seq: chat.last_seq,
+      has_more_before: page.has_more,
+      messages: page.messages,
+    };
+  }
+
+  async setArchived(chatId: ChatId, archived: boolean): Promise<SupportChatListItem> {
+    const result = await this.store.setArchived(chatId, archived, this.nowIso());
+    if (!result) throw new AppError('not_found', 'Chat not found');
+    const item = toListItem(result.chat);
+    if (result.changed) {
+      const subject = archived ? 'chat.evt.chat_archived' : 'chat.evt.chat_unarchived';
+      await this.events.publish(
+        subject,
+        { chat: item },
+        `${subject}:${chatId}:${result.chat.updated_at}`,
+      );
+    }
+    return item;
+  }
+
+  // ---------------------------------------------------------------- operators
+
+  /** Null for an unknown email, a wrong password or a deactivated account (one answer, no account probing). */
+  async authenticateOperator(email: string, password: string): Promise<Operator | null> {
+    const record = await this.store.getOperatorByEmail(email.trim().toLowerCase());
+    if (!record) {
+      await verifyPassword(password, await unknownAccountHash());
+      return null;
+    }
+    const ok = await verifyPassword(password, record.password_hash);
+    return ok && record.active ? toOperator(record) : null;
+  }
+
+  async getOperator(id: OperatorId): Promise<Operator | null> {
+    const record = await this.store.getOperator(id);
+    return record ? toOperator(record) : null;
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    return (await this.store.listOperators()).map(toOperator);
+  }
+
+  async createOperator(req: CreateOperatorRequest): Promise<Operator> {
+    const created = await this.store.createOperator({
+      id: randomUUID() as OperatorId,
+      email: req.email.trim().toLowerCase(),
+      name: req.name,
+      role: req.role,
+      max_chats: req.max_chats,
+      active: true,
+      created_at: this.nowIso(),
+      password_hash: await hashPassword(req.password),
+    });
+    if (created === 'email_taken') {
+      throw new AppError('conflict', 'An operator with this email already exists', {
+        email: 'taken',
+      });
+    }
+    const operator = toOperator(created);
+    await this.events.publish(
+      'chat.evt.operator_changed',
+      { operator },
+      `operator:${operator.id}:created`,
+    );
+    return operator;
+  }
+
+  async updateOperator(id: OperatorId, update: UpdateOperatorRequest): Promise<Operator> {
+    const { password, ...rest } = update;
+    const record = await this.store.updateOperator(id, {
+      ...rest,
+      ...(password ? { password_hash: await hashPassword(password) } : {}),
+    });
+    if (!record) throw new AppError('not_found', 'Operator not found');
+    const operator = toOperator(record);
+    await this.events.publish(
+      'chat.evt.operator_changed',
+      { operator },
+      `operator:${id}:${randomUUID()}`,
+    );
+    return operator;
+  }
+
+  /** ADMIN_EMAIL/ADMIN_PASSWORD: the first admin exists after start. Never overwrites an existing account. */
+  async bootstrapAdmin(input: {
+    email: string;
+    password: string;
+    name: string;
+  }): Promise<'created' | 'exists'> {
+    const email = input.email.trim().toLowerCase();
+    if (await this.store.getOperatorByEmail(email)) return 'exists';
+    try {
+      await this.createOperator({
+        email,
+        name: input.name,
+        password: input.password,
+        role: 'admin',
+        max_chats: 5,
+      });
+      return 'created';
+    } catch (e) {
+      // Another replica created it at the same moment.
+      if (e instanceof AppError && e.code === 'conflict') return 'exists';
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- attachments & notify
+
+  async attachmentGet(id: AttachmentId): Promise<(Attachment & { chat_id: ChatId }) | null> {
+    const record = await this.store.getAttachment(id);
+    return record ? { ...toAttachment(record), chat_id: record.chat_id } : null;
+  }
+
+  /** The unread-reply email's exactly-once claim (called by the notify job when it fires). */
+  async notifyClaim(
+    chatId: ChatId,
+    upToSeq: number,
+  ): Promise<RpcResponse<'chat.rpc.notify_claim'>> {
+    const outcome = await this.store.notifyClaim(chatId, upToSeq);
+    const profile = outcome.chat ? await this.store.getVisitor(outcome.chat.user_id) : null;
+    const chat = outcome.chat ? toListItem(outcome.chat) : null;
+    if (outcome.claimed)
+      return { claimed: true, reason: null, chat, profile, unread: outcome.unread };
+    return { claimed: false, reason: outcome.reason, chat, profile, unread: [] };
+  }
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import {
+  connectBus,
+  createMetrics,
+  startOpsServer,
+  type Lifecycle,
+  type Logger,
+} from '@parley/runtime';
+import type { ChatConfig } from './config.ts';
+import { DiskBlobs } from './adapters/disk-blobs.ts';
+import { SqliteChatStore } from './adapters/sqlite.ts';
+import { ChatDomain } from './domain/chats.ts';
+import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
+import { createAttachmentHttp } from './transport/http.ts';
+import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
+
+async function openStores(
+  cfg: ChatConfig,
+  logger: Logger,
+): Promise<{ store: ChatStore; blobs: AttachmentBlobs }> {
+  if (cfg.MONGO_URL) {
+    const { connectMongoStore } = await import('./adapters/mongo.ts');
+    const { store, blobs } = await connectMongoStore({ url: cfg.MONGO_URL, dbName: cfg.MONGO_DB });
+    logger.info({ db: cfg.MONGO_DB }, 'store: MongoDB');
+    return { store, blobs };
+  }
+  logger.info({ file: cfg.SQLITE_PATH }, 'store: SQLite');
+  return { store: new SqliteChatStore(cfg.SQLITE_PATH), blobs: new DiskBlobs(cfg.ATTACHMENTS_DIR) };
+}
+
+/** Composition root: store → domain → NATS RPC + internal HTTP. */
+export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycle) {
+  const { store, blobs } = await openStores(cfg, logger);
+  await store.init();
+
+  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'chat', logger });
+  await bus.ensureStreams();
+  const domain = new ChatDomain({ store, events: busPublisher(bus) });
+
+  if (cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD) {
+    const outcome = await domain.bootstrapAdmin({
+      email: cfg.ADMIN_EMAIL,
+      password: cfg.ADMIN_PASSWORD,
+      name: cfg.ADMIN_NAME,
+    });
+    logger.info({ outcome }, 'admin operator bootstrap');
+  }
+
+  const inFlight = new InFlight();
+  const rpc = serveChatRpc(bus, domain, inFlight);
+
+  const ops = await startOpsServer({
+    host: cfg.HTTP_HOST,
+    port: cfg.HTTP_PORT,
+    registry: createMetrics('chat'),
+    lifecycle,
+    logger,
+    checks: [
+      { name: 'nats', check: () => bus.isConnected() },
+      { name: 'store', check: () => store.ping() },
+    ],
+    fallback: createAttachmentHttp({
+      store,
+      blobs,
+      tempDir: path.join(cfg.ATTACHMENTS_DIR, '.incoming'),
+      maxBytes: cfg.MAX_ATTACHMENT_BYTES,
+      logger,
+    }),
+  });
+
+  // Events whose publish was never confirmed (a crash between write and publish) go out now.
+  const republished = await domain.republishPending();
+  if (republished > 0) logger.warn({ count: republished }, 'republished pending message events');
+
+  return {
+    port: ops.port,
+    async stop() {
+      lifecycle.shuttingDown = true;
+      await rpc.stop();
+      await ops.close();
+      await bus.drain();
+      await store.close();
+      await blobs.close();
+    },
+  };
+}
