@@ -1,0 +1,81 @@
+/** Summarises V8 .cpuprofile files (written by --cpu-prof) into the functions with the most self time. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+export interface TopFrame {
+  function: string;
+  location: string;
+  self_percent: number;
+}
+
+export interface ProfileSummary {
+  pid: number;
+  file: string;
+  samples: number;
+  /** Share of samples where the process was idle (waiting for I/O). */
+  idle_percent: number;
+  top: TopFrame[];
+}
+
+export function summariseProfile(file: string, topN = 15): Omit<ProfileSummary, 'pid'> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+  const byFrame = new Map<string, { fn: string; location: string; hits: number }>();
+  let total = 0;
+  let idle = 0;
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    total += hits;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') idle += hits;
+    const fn = functionName || '(anonymous)';
+    const location = url
+      ? `${url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/')}:${lineNumber + 1}`
+      : '';
+    const key = `${fn}@${location}`;
+    const entry = byFrame.get(key) ?? { fn, location, hits: 0 };
+    entry.hits += hits;
+    byFrame.set(key, entry);
+  }
+  const busy = total - idle;
+  const top = [...byFrame.values()]
+    .filter((f) => f.fn !== '(idle)' && f.fn !== '(program)')
+    .sort((a, b) => b.hits - a.hits)
+    .slice(0, topN)
+    .map((f) => ({
+      function: f.fn,
+      location: shorten(f.location),
+      // Share of the busy (non-idle) time, which is what an optimisation can win back.
+      self_percent: busy > 0 ? Math.round((f.hits / busy) * 1000) / 10 : 0,
+    }));
+  return {
+    file,
+    samples: total,
+    idle_percent: total > 0 ? Math.round((idle / total) * 1000) / 10 : 0,
+    top,
+  };
+}
+
+function shorten(location: string): string {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..') + '/';
+  return location.replace(root, '');
+}
+
+/** Every profile in a directory; file names are CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile. */
+export function summariseProfiles(dir: string, topN = 15): ProfileSummary[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    return [];
+  }
+  return files.map((f) => {
+    const pid = Number(f.split('.')[3]);
+    return { pid, ...summariseProfile(path.join(dir, f), topN) };
+  });
+}

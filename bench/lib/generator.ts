@@ -1,0 +1,409 @@
+/**
+ * One load-generator process (forked by the runner, driven over IPC). It opens chats the way
+ * real clients do, then sends messages open loop: message k is due at t0 + k/rate and carries
+ * that due time, so any delay anywhere (including queueing in this process) shows as latency.
+ * Each chat's visitor and operator live in this process, so send and receive times come from
+ * the same clock.
+ */
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import WebSocket from 'ws';
+import type { z } from 'zod';
+import { LoginResponse, SupportChatResponse, VisitorSessionResponse } from '@parley/contracts/http';
+import type { ClientFrame } from '@parley/contracts/ws';
+import type {
+  GeneratorCommand,
+  GeneratorReply,
+  GeneratorRequest,
+  GeneratorStats,
+  LoadCommand,
+  LoadResult,
+  SetupCommand,
+  SetupResult,
+  TargetSpec,
+} from './protocol.ts';
+
+const CONTENT_PREFIX = 'bench';
+
+interface BenchChat {
+  index: number;
+  chatId: string;
+  visitor: WebSocket;
+  operator: WebSocket | null;
+  sentCount: number;
+  received: Set<number>;
+}
+
+const chats: BenchChat[] = [];
+const sockets = new Set<WebSocket>();
+const errors: Record<string, number> = {};
+let closing = false;
+let acks = 0;
+let received = 0;
+let duplicated = 0;
+let histogram = newHistogram();
+
+function newHistogram() {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+function countError(code: string) {
+  errors[code] = (errors[code] ?? 0) + 1;
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision. */
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+// ---------------------------------------------------------------- setup
+
+function httpJson(
+  target: Extract<TargetSpec, { kind: 'parley' }>,
+  agent: http.Agent,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
+  const url = new URL(path, target.httpUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          if ((res.statusCode ?? 500) >= 400) {
+            reject(new Error(`${method} ${path} → ${res.statusCode}: ${text.slice(0, 300)}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(text) as Record<string, unknown>);
+          } catch {
+            reject(new Error(`${method} ${path} answered non-JSON: ${text.slice(0, 200)}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+type OutgoingFrame = z.input<typeof ClientFrame>;
+
+function frameText(frame: OutgoingFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** Opens a socket and resolves once it is open and (for Parley) has sent its welcome frame. */
+function openSocket(
+  url: string,
+  setup: SetupCommand,
+  onFrame: (frame: Record<string, unknown>) => void,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, {
+      localAddress: setup.localAddress,
+      perMessageDeflate: false,
+    });
+    let heartbeat: NodeJS.Timeout | undefined;
+    let ready = false;
+    const startHeartbeat = (ms: number) => {
+      if (heartbeat) clearInterval(heartbeat);
+      // A random phase so thousands of connections do not ping in the same millisecond.
+      const first = setTimeout(() => {
+        sendPing();
+        heartbeat = setInterval(sendPing, ms);
+      }, Math.random() * ms);
+      heartbeat = first;
+    };
+    const sendPing = () => {
+      if (socket.readyState === socket.OPEN) socket.send(frameText({ type: 'ping' }));
+    };
+    socket.on('open', () => {
+      sockets.add(socket);
+      if (setup.target.kind === 'relay') {
+        ready = true;
+        startHeartbeat(setup.heartbeatMs);
+        resolve(socket);
+      }
+    });
+    // Frames in are checked by hand, not with the contracts schemas: parsing every frame with zod
+    // would make the generator, not the system under test, the bottleneck.
+    socket.on('message', (data) => {
+      let frame: Record<string, unknown>;
+      try {
+        frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      } catch {
+        countError('bad_frame');
+        return;
+      }
+      if (!ready && frame.type === 'welcome') {
+        ready = true;
+        const ms = typeof frame.heartbeat_ms === 'number' ? frame.heartbeat_ms : setup.heartbeatMs;
+        startHeartbeat(ms);
+        resolve(socket);
+        return;
+      }
+      onFrame(frame);
+    });
+    socket.on('error', (err) => {
+      if (!ready) reject(err);
+      else countError(`socket_error`);
+    });
+    socket.on('close', (code) => {
+      if (heartbeat) clearInterval(heartbeat);
+      sockets.delete(socket);
+      if (!ready) reject(new Error(`closed before ready (${code})`));
+      else if (!closing) countError(`closed_${code}`);
+    });
+  });
+}
+
+function subscribeChat(
+  socket: WebSocket,
+  chatId: string,
+  pending: Map<string, () => void>,
+): Promise<void> {
+  return new Promise((resolve) => {
+    pending.set(chatId, resolve);
+    socket.send(frameText({ type: 'subscribe', channel: 'chat', chat_id: chatId }));
+  });
+}
+
+async function runLimited<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}
+
+async function setup(cmd: SetupCommand): Promise<SetupResult> {
+  const started = performance.now();
+  const target = cmd.target;
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: cmd.concurrency,
+    localAddress: cmd.localAddress,
+  });
+  let operatorToken = '';
+  if (target.kind === 'parley' && cmd.operators) {
+    const login = await httpJson(target, agent, 'POST', '/api/auth/login', {
+      email: target.operatorEmail,
+      password: target.operatorPassword,
+    });
+    operatorToken = LoginResponse.parse(login).token;
+  }
+  await runLimited(cmd.chats, cmd.concurrency, async (i) => {
+    const wsBase = target.wsUrls[i % target.wsUrls.length];
+    const subscribed = new Map<string, () => void>();
+    let chatId: string;
+    let visitorUrl: string;
+    let operatorUrl: string | null = null;
+    if (target.kind === 'parley') {
+      const session = await httpJson(target, agent, 'POST', '/api/visitor/session', {});
+      const visitorToken = VisitorSessionResponse.parse(session).token;
+      const chat = await httpJson(
+        target,
+        agent,
+        'GET',
+        '/api/support_chat',
+        undefined,
+        visitorToken,
+      );
+      chatId = SupportChatResponse.parse(chat).id;
+      visitorUrl = `${wsBase}/ws?token=${encodeURIComponent(visitorToken)}`;
+      if (cmd.operators) operatorUrl = `${wsBase}/ws?token=${encodeURIComponent(operatorToken)}`;
+    } else {
+      chatId = randomUUID();
+      visitorUrl = `${wsBase}/ws?chat=${chatId}`;
+      if (cmd.operators) operatorUrl = visitorUrl;
+    }
+    const entry: BenchChat = {
+      index: i,
+      chatId,
+      visitor: undefined as unknown as WebSocket,
+      operator: null,
+      sentCount: 0,
+      received: new Set(),
+    };
+    const onControl = (frame: Record<string, unknown>) => {
+      if (frame.type === 'subscribed' && typeof frame.chat_id === 'string')
+        subscribed.get(frame.chat_id)?.();
+      else if (frame.type === 'rejected') countError(`rejected_${String(frame.reason)}`);
+      else if (frame.type === 'error') countError(`error_${String(frame.code)}`);
+    };
+    entry.visitor = await openSocket(visitorUrl, cmd, (frame) => {
+      if (frame.type === 'ack') acks++;
+      else onControl(frame);
+    });
+    if (operatorUrl) {
+      entry.operator = await openSocket(operatorUrl, cmd, (frame) => {
+        const content = contentOf(frame);
+        if (content !== null) onDelivered(content);
+        else onControl(frame);
+      });
+    }
+    if (target.kind === 'parley') {
+      await subscribeChat(entry.visitor, chatId, subscribed);
+      if (entry.operator) await subscribeChat(entry.operator, chatId, subscribed);
+    }
+    chats[i] = entry;
+  });
+  agent.destroy();
+  return { connections: sockets.size, setup_ms: performance.now() - started };
+}
+
+/** The bench content of a delivered visitor message: Parley's new_message, or the relay's forwarded send_message. */
+function contentOf(frame: Record<string, unknown>): string | null {
+  if (frame.type === 'new_message') {
+    const message = frame.message as { content?: unknown; sender_type?: unknown } | undefined;
+    if (message?.sender_type !== 'visitor' || typeof message.content !== 'string') return null;
+    return message.content;
+  }
+  if (frame.type === 'send_message' && typeof frame.content === 'string') return frame.content;
+  return null;
+}
+
+function onDelivered(content: string) {
+  const at = nowMs();
+  const [prefix, chatIndex, n, sentAt] = content.split(' ');
+  const chat = chats[Number(chatIndex)];
+  if (prefix !== CONTENT_PREFIX || !chat) {
+    countError('foreign_message');
+    return;
+  }
+  const seq = Number(n);
+  if (chat.received.has(seq)) {
+    duplicated++;
+    return;
+  }
+  chat.received.add(seq);
+  received++;
+  histogram.recordValue(Math.max(1, Math.round((at - Number(sentAt)) * 1000)));
+}
+
+// ---------------------------------------------------------------- load
+
+async function load(cmd: LoadCommand): Promise<LoadResult> {
+  histogram = newHistogram();
+  received = 0;
+  duplicated = 0;
+  acks = 0;
+  for (const key of Object.keys(errors)) delete errors[key];
+  for (const chat of chats) {
+    chat.sentCount = 0;
+    chat.received.clear();
+  }
+  if (chats.length === 0) throw new Error('load before setup');
+  const intervalMs = 1000 / cmd.rate;
+  const total = Math.floor((cmd.rate * cmd.durationMs) / 1000);
+  const t0 = nowMs();
+  let k = 0;
+  let maxLag = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = nowMs();
+      while (k < total) {
+        const due = t0 + k * intervalMs;
+        if (due > now) break;
+        maxLag = Math.max(maxLag, now - due);
+        const chat = chats[k % chats.length]!;
+        const n = chat.sentCount++;
+        if (chat.visitor.readyState === chat.visitor.OPEN) {
+          chat.visitor.send(
+            frameText({
+              type: 'send_message',
+              chat_id: chat.chatId,
+              content: `${CONTENT_PREFIX} ${chat.index} ${n} ${due.toFixed(3)}`,
+              client_id: randomUUID(),
+            }),
+          );
+        } else countError('send_on_closed');
+        k++;
+      }
+      if (k >= total) resolve();
+      else setTimeout(tick, Math.max(0, Math.min(intervalMs, t0 + k * intervalMs - nowMs())));
+    };
+    tick();
+  });
+  const sent = k;
+  const drainDeadline = nowMs() + cmd.drainMs;
+  while (received < sent && nowMs() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+  return {
+    sent,
+    received,
+    duplicated,
+    lost: sent - received,
+    errors: { ...errors },
+    acks,
+    histogram: hdr.encodeIntoCompressedBase64(histogram),
+    max_schedule_lag_ms: maxLag,
+  };
+}
+
+function stats(): GeneratorStats {
+  const mem = process.memoryUsage();
+  return { pid: process.pid, connections: sockets.size, rss: mem.rss, heap_used: mem.heapUsed };
+}
+
+async function close(): Promise<null> {
+  closing = true;
+  for (const socket of sockets) socket.terminate();
+  setTimeout(() => process.exit(0), 50).unref();
+  return null;
+}
+
+async function handle(command: GeneratorCommand): Promise<unknown> {
+  switch (command.cmd) {
+    case 'setup':
+      return setup(command);
+    case 'load':
+      return load(command);
+    case 'stats':
+      return stats();
+    case 'close':
+      return close();
+  }
+}
+
+process.on('message', (request: GeneratorRequest) => {
+  handle(request.command).then(
+    (result) => process.send?.({ id: request.id, ok: true, result } satisfies GeneratorReply),
+    (err: unknown) =>
+      process.send?.({
+        id: request.id,
+        ok: false,
+        error: err instanceof Error ? err.message : String(err),
+      } satisfies GeneratorReply),
+  );
+});
+process.on('disconnect', () => process.exit(0));

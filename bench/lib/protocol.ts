@@ -1,0 +1,72 @@
+/** Messages between the bench runner and its load-generator processes (over the fork IPC channel). */
+
+export type TargetSpec =
+  | { kind: 'relay'; wsUrls: string[] }
+  | {
+      kind: 'parley';
+      httpUrl: string;
+      /** WebSocket base URLs (ws://host:port), one per gateway; chats are spread over them. */
+      wsUrls: string[];
+      operatorEmail: string;
+      operatorPassword: string;
+    };
+
+export interface SetupCommand {
+  cmd: 'setup';
+  target: TargetSpec;
+  /** Chats this process opens. Each chat is one visitor connection (plus one operator connection when `operators`). */
+  chats: number;
+  /** false for the idle scenario: visitors only, holding their connection. */
+  operators: boolean;
+  /** Source address for every connection of this process (127.0.0.x), spreading ephemeral ports. */
+  localAddress: string;
+  /** Application ping interval; Parley's welcome frame overrides it with its heartbeat_ms. */
+  heartbeatMs: number;
+  /** HTTP requests and WebSocket handshakes in flight at once during setup. */
+  concurrency: number;
+}
+
+export interface LoadCommand {
+  cmd: 'load';
+  /** Messages per second this process sends, open loop (on schedule whatever the replies do). */
+  rate: number;
+  durationMs: number;
+  /** After the last send, how long to wait for stragglers before counting them lost. */
+  drainMs: number;
+}
+
+export type GeneratorCommand = SetupCommand | LoadCommand | { cmd: 'stats' } | { cmd: 'close' };
+
+export interface SetupResult {
+  connections: number;
+  setup_ms: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  received: number;
+  duplicated: number;
+  lost: number;
+  /** Error frames and unexpected closes, by code. */
+  errors: Record<string, number>;
+  acks: number;
+  /** Latency histogram in microseconds, hdr-histogram compressed base64. */
+  histogram: string;
+  /** How late the generator itself was against its schedule (ms, worst): a sign it was the bottleneck. */
+  max_schedule_lag_ms: number;
+}
+
+export interface GeneratorStats {
+  pid: number;
+  connections: number;
+  rss: number;
+  heap_used: number;
+}
+
+export interface GeneratorRequest {
+  id: number;
+  command: GeneratorCommand;
+}
+
+export type GeneratorReply =
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
