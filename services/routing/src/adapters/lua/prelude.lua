@@ -290,12 +290,28 @@ local function visitor_connected(uid, member, info)
   cancel('v|' .. uid)
   if redis.call('SISMEMBER', K_VISITORS, uid) == 0 then
     redis.call('SADD', K_VISITORS, uid)
-    rec.visits = (rec.visits or 0) + 1
-    rec.online_since = NOW
-    rec.pages_seen = {}
-    rec.current_page = nil
+    if rec.left_at then
+      -- Back after leaving: a new visit with its own pages.
+      rec.visits = (rec.visits or 0) + 1
+      rec.online_since = NOW
+      rec.pages_seen = {}
+      rec.current_page = nil
+      rec.left_at = nil
+    elseif (rec.visits or 0) < 1 then
+      rec.visits = 1
+    end
   end
   save_visitor(uid, rec)
+  out.visitors_changed = true
+end
+
+local function visitor_left(uid)
+  redis.call('SREM', K_VISITORS, uid)
+  local rec = visitor_record(uid)
+  if rec then
+    rec.left_at = NOW
+    save_visitor(uid, rec)
+  end
   out.visitors_changed = true
 end
 

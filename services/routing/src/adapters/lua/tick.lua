@@ -19,8 +19,7 @@ for _, timer in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW)) do
     end
   elseif kind == 'v' then
     if redis.call('SCARD', k_visitor_conns(id)) == 0 then
-      redis.call('SREM', K_VISITORS, id)
-      out.visitors_changed = true
+      visitor_left(id)
     end
   end
 end

@@ -1,0 +1,537 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppError, type ChatId } from '@parley/contracts';
+import { waitFor } from '@parley/runtime/testing';
+import { startBed, type Bed } from './harness.ts';
+
+let bed: Bed;
+
+beforeAll(async () => {
+  bed = await startBed();
+});
+afterAll(async () => {
+  await bed?.stop();
+});
+beforeEach(async () => {
+  await bed.reset();
+});
+
+const assignedTo = (chatId: ChatId) =>
+  bed.log.wait('routing.evt.assigned', (e) => e.session.chat_id === chatId);
+
+describe('assignment and the wait queue', () => {
+  it('gives a new chat to the free operator with the fewest chats, queues the rest with live positions', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 2 });
+    const boris = await bed.operator('Boris', { max_chats: 1 });
+    await bed.connect(anna);
+    await bed.connect(boris);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'online' });
+
+    const c1 = await bed.visitorWrites({ name: 'Vera' });
+    const first = await assignedTo(c1.chatId);
+    const c2 = await bed.visitorWrites();
+    const second = await assignedTo(c2.chatId);
+    // Both started empty; the second chat goes to whoever has fewer chats now.
+    expect(new Set([first.operator_id, second.operator_id])).toEqual(new Set([anna.id, boris.id]));
+    expect(first.user_name).toBe('Vera');
+
+    const c3 = await bed.visitorWrites();
+    expect((await assignedTo(c3.chatId)).operator_id).toBe(anna.id); // Boris is at capacity
+
+    const c4 = await bed.visitorWrites();
+    await bed.log.wait(
+      'routing.evt.session_changed',
+      (e) => e.session.chat_id === c4.chatId && e.session.queue_position === 1,
+    );
+    const c5 = await bed.visitorWrites();
+    await bed.log.wait(
+      'routing.evt.session_changed',
+      (e) => e.session.chat_id === c5.chatId && e.session.queue_position === 2,
+    );
+    const queue = await bed.request('routing.rpc.queue', {});
+    expect(queue.map((q) => [q.chat_id, q.position])).toEqual([
+      [c4.chatId, 1],
+      [c5.chatId, 2],
+    ]);
+    expect(await bed.request('routing.rpc.session', { chat_id: c4.chatId })).toMatchObject({
+      status: 'waiting',
+      queue_position: 1,
+    });
+
+    // Anna closes a chat: the head of the queue is hers at once, the next visitor moves up.
+    await bed.request('routing.rpc.close', {
+      chat_id: c3.chatId,
+      actor: { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' },
+    });
+    expect((await assignedTo(c4.chatId)).operator_id).toBe(anna.id);
+    await bed.log.wait(
+      'routing.evt.session_changed',
+      (e) => e.session.chat_id === c5.chatId && e.session.queue_position === 1,
+    );
+    expect(bed.chat.history(c3.chatId)).toEqual([
+      'system: Anna joined the chat',
+      'system: Chat closed by Anna',
+    ]);
+    const annaNow = await bed.request('routing.rpc.me', { operator_id: anna.id });
+    expect(annaNow.operator.active_chats).toBe(2);
+    expect(annaNow.sessions.map((s) => s.chat_id).sort()).toEqual(
+      [first.operator_id === anna.id ? c1.chatId : c2.chatId, c4.chatId].sort(),
+    );
+  });
+});
+
+describe('taking a chat by hand', () => {
+  it('lets exactly one of two operators take the same waiting chat', async () => {
+    const anna = await bed.operator('Anna');
+    const boris = await bed.operator('Boris');
+    await bed.connect(anna);
+    await bed.connect(boris);
+    // Away: nobody is assigned automatically, so the chat waits for a hand.
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'away' });
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'away' });
+    const { chatId } = await bed.visitorWrites();
+    await bed.log.wait('routing.evt.queue_changed', (e) =>
+      e.queue.some((q) => q.chat_id === chatId),
+    );
+
+    const results = await Promise.allSettled([
+      bed.request('routing.rpc.take', { chat_id: chatId, operator_id: anna.id }),
+      bed.request('routing.rpc.take', { chat_id: chatId, operator_id: boris.id }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
+    expect((lost[0] as PromiseRejectedResult).reason.code).toBe('conflict');
+    const session = await bed.request('routing.rpc.session', { chat_id: chatId });
+    expect(session?.status).toBe('active');
+    expect(
+      bed.log.of('routing.evt.assigned').filter((e) => e.session.chat_id === chatId),
+    ).toHaveLength(1);
+    expect(bed.log.of('routing.evt.assigned')[0]?.reason).toBe('manual');
+  });
+
+  it('refuses a take beyond capacity', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 1 });
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'away' });
+    const a = await bed.visitorWrites();
+    const b = await bed.visitorWrites();
+    await bed.log.wait('routing.evt.queue_changed', (e) => e.queue.length === 2);
+    await bed.request('routing.rpc.take', { chat_id: a.chatId, operator_id: anna.id });
+    await expect(
+      bed.request('routing.rpc.take', { chat_id: b.chatId, operator_id: anna.id }),
+    ).rejects.toMatchObject({
+      code: 'conflict',
+    });
+  });
+});
+
+describe('50 visitors at once on two replicas', () => {
+  it('assigns each chat once, keeps every operator within capacity and loses none', async () => {
+    const ops = await Promise.all(
+      ['Anna', 'Boris', 'Clara'].map((n) => bed.operator(n, { max_chats: 10 })),
+    );
+    for (const op of ops) {
+      await bed.connect(op);
+      await bed.request('routing.rpc.set_status', { operator_id: op.id, status: 'online' });
+    }
+    const chats = await Promise.all(Array.from({ length: 50 }, () => bed.visitorWrites()));
+    const chatIds = new Set(chats.map((c) => c.chatId));
+
+    await bed.log.wait(
+      'routing.evt.queue_changed',
+      () => bed.log.of('routing.evt.assigned').length === 30 && bed.log.events.length > 0,
+    );
+    const queueSize = async () => (await bed.request('routing.rpc.queue', {})).length;
+    // All 50 arrived: 30 assigned (3 × 10), the other 20 waiting.
+    await bed.log.wait('routing.evt.session_changed', (e) => e.session.queue_position === 20);
+    expect(await queueSize()).toBe(20);
+    const operators = await bed.request('routing.rpc.operators', {});
+    for (const op of operators) expect(op.active_chats).toBe(10);
+
+    // More capacity: the queue drains at once, still one assignment per chat.
+    for (const op of ops) {
+      await bed.request('routing.rpc.operator_updated', { operator: { ...op, max_chats: 20 } });
+    }
+    await bed.log.wait('routing.evt.queue_changed', (e) => e.queue.length === 0);
+    const assigned = bed.log.of('routing.evt.assigned');
+    expect(assigned).toHaveLength(50);
+    expect(new Set(assigned.map((a) => a.session.chat_id))).toEqual(chatIds);
+    const load = new Map<string, number>();
+    for (const a of assigned) load.set(a.operator_id, (load.get(a.operator_id) ?? 0) + 1);
+    for (const n of load.values()) expect(n).toBeLessThanOrEqual(20);
+    const after = await bed.request('routing.rpc.operators', {});
+    expect(after.reduce((sum, o) => sum + o.active_chats, 0)).toBe(50);
+  });
+});
+
+describe('operator presence', () => {
+  it('takes an operator offline after the grace period and requeues their chats at the front, in order', async () => {
+    const anna = await bed.operator('Anna');
+    const boris = await bed.operator('Boris');
+    const annaConn = await bed.connect(anna);
+    await bed.connect(boris);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'away' });
+    const c1 = await bed.visitorWrites();
+    await assignedTo(c1.chatId);
+    const c2 = await bed.visitorWrites();
+    await assignedTo(c2.chatId);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'away' });
+    const c3 = await bed.visitorWrites();
+    await bed.log.wait('routing.evt.queue_changed', (e) =>
+      e.queue.some((q) => q.chat_id === c3.chatId),
+    );
+
+    // A reconnect within the grace period changes nothing.
+    bed.disconnect(anna, annaConn);
+    await bed.log.wait(
+      'routing.evt.operator_changed',
+      (e) => e.operator.id === anna.id && e.operator.connections === 0,
+    );
+    const again = await bed.connect(anna);
+    expect((await bed.request('routing.rpc.me', { operator_id: anna.id })).operator.status).toBe(
+      'away',
+    );
+
+    bed.disconnect(anna, again);
+    await bed.log.wait(
+      'routing.evt.operator_changed',
+      (e) => e.operator.id === anna.id && e.operator.status === 'offline',
+    );
+    const requeued = await bed.log.wait('routing.evt.queue_changed', (e) => e.queue.length === 3);
+    expect(requeued.queue.map((q) => q.chat_id)).toEqual([c1.chatId, c2.chatId, c3.chatId]);
+    expect(bed.log.of('routing.evt.unassigned').filter((u) => u.reason === 'offline')).toHaveLength(
+      2,
+    );
+    expect((await bed.request('routing.rpc.session', { chat_id: c1.chatId }))?.queue_position).toBe(
+      1,
+    );
+
+    // Boris comes online: the requeued chats are reassigned first.
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'online' });
+    const back = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === c1.chatId && e.operator_id === boris.id,
+    );
+    expect(back.reason).toBe('requeue');
+    await bed.log.wait('routing.evt.queue_changed', (e) => e.queue.length === 0);
+    expect(bed.chat.history(c1.chatId)).toEqual([
+      'system: Anna joined the chat',
+      'system: Anna left the chat',
+      'system: Boris joined the chat',
+    ]);
+  });
+
+  it('drops the connections of a gateway that stopped heartbeating', async () => {
+    const anna = await bed.operator('Anna');
+    const conn = await bed.connect(anna, 'gw-dying');
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    bed.log.clear();
+    bed.bus.publish('gateway.evt.heartbeat', {
+      gateway_id: 'gw-dying',
+      at: new Date().toISOString(),
+      operators: [{ operator_id: anna.id, connection_id: conn }],
+      visitors: [],
+    });
+    // No more heartbeats: after the gateway timeout and the grace period Anna is offline.
+    await bed.log.wait(
+      'routing.evt.operator_changed',
+      (e) => e.operator.id === anna.id && e.operator.status === 'offline',
+    );
+    expect(
+      (await bed.request('routing.rpc.me', { operator_id: anna.id })).operator.connections,
+    ).toBe(0);
+  });
+
+  it('rebuilds connections from a heartbeat and marks an explicit offline as final', async () => {
+    const anna = await bed.operator('Anna');
+    const conn = await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'offline' });
+    await bed.redis.del(`parley:routing:op:${anna.id}:conns`, 'parley:routing:gw:gw-1');
+    bed.log.clear();
+    bed.bus.publish('gateway.evt.heartbeat', {
+      gateway_id: 'gw-1',
+      at: new Date().toISOString(),
+      operators: [{ operator_id: anna.id, connection_id: conn }],
+      visitors: [],
+    });
+    const seen = await bed.log.wait(
+      'routing.evt.operator_changed',
+      (e) => e.operator.id === anna.id && e.operator.connections === 1,
+    );
+    expect(seen.operator.status).toBe('offline');
+  });
+});
+
+describe('transfer', () => {
+  it('hands a chat to a colleague, respects capacity unless an admin forces it, or returns it to the queue', async () => {
+    const anna = await bed.operator('Anna');
+    const boris = await bed.operator('Boris', { max_chats: 1 });
+    const clara = await bed.operator('Clara', { role: 'admin' });
+    await bed.connect(anna);
+    await bed.connect(boris);
+    await bed.connect(clara);
+    // Connecting brings an operator online; Boris and Clara step away for now.
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'away' });
+    await bed.request('routing.rpc.set_status', { operator_id: clara.id, status: 'away' });
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const c1 = await bed.visitorWrites();
+    await assignedTo(c1.chatId);
+    const asAnna = { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' } as const;
+
+    await expect(
+      bed.request('routing.rpc.transfer', {
+        chat_id: c1.chatId,
+        actor: asAnna,
+        to_operator_id: boris.id,
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' }); // Boris is not online yet
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'online' });
+    const moved = await bed.request('routing.rpc.transfer', {
+      chat_id: c1.chatId,
+      actor: asAnna,
+      to_operator_id: boris.id,
+    });
+    expect(moved.operator).toEqual({ id: boris.id, name: 'Boris' });
+    const evt = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === c1.chatId && e.reason === 'transfer',
+    );
+    expect(evt.from_operator).toEqual({ id: anna.id, name: 'Anna' });
+    await bed.log.wait(
+      'routing.evt.unassigned',
+      (e) => e.chat_id === c1.chatId && e.operator_id === anna.id && e.reason === 'transferred',
+    );
+    expect(bed.chat.history(c1.chatId)).toContain('system: Transferred from Anna to Boris');
+
+    // Boris is full: an agent cannot push more on him, an admin can with force.
+    const c2 = await bed.visitorWrites();
+    await assignedTo(c2.chatId);
+    await expect(
+      bed.request('routing.rpc.transfer', {
+        chat_id: c2.chatId,
+        actor: asAnna,
+        to_operator_id: boris.id,
+        force: true,
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    await bed.request('routing.rpc.transfer', {
+      chat_id: c2.chatId,
+      actor: { kind: 'operator', operator_id: clara.id, name: 'Clara', role: 'admin' },
+      to_operator_id: boris.id,
+      force: true,
+    });
+    expect(
+      (await bed.request('routing.rpc.me', { operator_id: boris.id })).operator.active_chats,
+    ).toBe(2);
+
+    // Someone else's chat cannot be moved by an agent.
+    await expect(
+      bed.request('routing.rpc.transfer', {
+        chat_id: c2.chatId,
+        actor: asAnna,
+        to_operator_id: null,
+      }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+
+    // Back to the queue: it waits at the front and is not handed straight back to Boris.
+    const asBoris = {
+      kind: 'operator',
+      operator_id: boris.id,
+      name: 'Boris',
+      role: 'agent',
+    } as const;
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'away' });
+    const requeued = await bed.request('routing.rpc.transfer', {
+      chat_id: c2.chatId,
+      actor: asBoris,
+      to_operator_id: null,
+    });
+    expect(requeued).toMatchObject({ status: 'waiting', queue_position: 1, operator: null });
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    expect(
+      (await assignedTo(c2.chatId)) &&
+        (await bed.request('routing.rpc.session', { chat_id: c2.chatId }))?.operator?.id,
+    ).toBe(anna.id);
+  });
+});
+
+describe('close and reopen', () => {
+  it('closes the session and opens a new one when the visitor writes again', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const { chatId, userId } = await bed.visitorWrites();
+    const first = await assignedTo(chatId);
+    await bed.visitorWrites({ chatId, userId, text: 'still there?' });
+    // A message on an open session changes nothing visible; wait until routing has read it.
+    await waitFor(async () => (await bed.redis.get(`parley:routing:chat:${chatId}:seq`)) === '2');
+
+    const closed = await bed.request('routing.rpc.close', {
+      chat_id: chatId,
+      actor: { kind: 'visitor', user_id: userId },
+    });
+    expect(closed.status).toBe('closed');
+    expect(closed.closed_at).not.toBeNull();
+    await bed.log.wait(
+      'routing.evt.unassigned',
+      (e) => e.chat_id === chatId && e.reason === 'closed',
+    );
+    await expect(
+      bed.request('routing.rpc.close', {
+        chat_id: chatId,
+        actor: { kind: 'visitor', user_id: userId },
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    expect(
+      (await bed.request('routing.rpc.me', { operator_id: anna.id })).operator.active_chats,
+    ).toBe(0);
+
+    await bed.visitorWrites({ chatId, userId, text: 'one more thing' });
+    const second = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === chatId && e.session.id !== first.session.id,
+    );
+    expect(second.session.status).toBe('active');
+    expect(await bed.request('routing.rpc.visitor_sessions', { user_id: userId })).toMatchObject([
+      { id: second.session.id, status: 'active' },
+    ]);
+    expect(
+      bed.log.of('routing.evt.assigned').filter((e) => e.session.chat_id === chatId),
+    ).toHaveLength(2);
+    expect(bed.chat.history(chatId)).toContain('system: Chat closed by the visitor');
+  });
+});
+
+describe('online visitors and invitations', () => {
+  it('lists a browsing visitor with their pages and assigns the invited chat to the inviting operator', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const userId = 'u_customer-42' as const;
+    bed.bus.publish('gateway.evt.connection', {
+      gateway_id: 'gw-1',
+      connection_id: 'visitor-conn-1',
+      connected: true,
+      at: new Date().toISOString(),
+      who: {
+        kind: 'visitor',
+        visitor: {
+          user_id: userId as never,
+          identified: true,
+          email: 'kim@example.com',
+          name: 'Kim',
+        },
+        user_agent: 'Mozilla/5.0 (test)',
+        country: 'DE',
+      },
+    });
+    bed.bus.publish('gateway.evt.page_view', {
+      user_id: userId as never,
+      page: {
+        url: 'https://shop.example/pricing',
+        title: 'Pricing',
+        referrer: 'https://search.example/',
+      },
+      timezone: 'Europe/Berlin',
+      at: new Date().toISOString(),
+    });
+    const listed = await bed.log.wait('routing.evt.visitors_changed', (e) =>
+      e.visitors.some(
+        (v) => v.user_id === userId && v.current_page?.url === 'https://shop.example/pricing',
+      ),
+    );
+    const visitor = listed.visitors.find((v) => v.user_id === userId);
+    expect(visitor).toMatchObject({
+      name: 'Kim',
+      identified: true,
+      country: 'DE',
+      timezone: 'Europe/Berlin',
+      returning: false,
+      user_agent: 'Mozilla/5.0 (test)',
+      current_page: { referrer: 'https://search.example/' },
+    });
+    expect(await bed.request('routing.rpc.online_visitors', {})).toHaveLength(1);
+
+    const invited = await bed.request('routing.rpc.invite', {
+      operator_id: anna.id,
+      user_id: userId as never,
+      message: 'Hi Kim, can I help?',
+    });
+    expect(invited.message).toMatchObject({
+      sender_type: 'admin',
+      sender_id: anna.id,
+      content: 'Hi Kim, can I help?',
+    });
+    const evt = await bed.log.wait('routing.evt.invitation', (e) => e.chat_id === invited.chat_id);
+    expect(evt).toMatchObject({ user_id: userId, operator: { id: anna.id, name: 'Anna' } });
+    const assigned = await assignedTo(invited.chat_id);
+    expect(assigned).toMatchObject({ operator_id: anna.id, reason: 'invitation' });
+    expect(bed.chat.history(invited.chat_id)).toEqual(['admin: Hi Kim, can I help?']);
+    // The visitor's reply stays in the same session with Anna.
+    await bed.visitorWrites({
+      chatId: invited.chat_id,
+      userId: userId as never,
+      text: 'Yes please',
+    });
+    await bed.log.wait('routing.evt.session_changed', (e) => e.session.chat_id === invited.chat_id);
+    expect(
+      bed.log.of('routing.evt.assigned').filter((e) => e.session.chat_id === invited.chat_id),
+    ).toHaveLength(1);
+
+    // Leaving: gone from the list after the grace period; coming back later counts as returning.
+    bed.bus.publish('gateway.evt.connection', {
+      gateway_id: 'gw-1',
+      connection_id: 'visitor-conn-1',
+      connected: false,
+      at: new Date().toISOString(),
+      who: {
+        kind: 'visitor',
+        visitor: { user_id: userId as never, identified: true, email: null, name: null },
+        user_agent: null,
+        country: null,
+      },
+    });
+    await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 0);
+    bed.log.clear();
+    bed.bus.publish('gateway.evt.connection', {
+      gateway_id: 'gw-1',
+      connection_id: 'visitor-conn-2',
+      connected: true,
+      at: new Date().toISOString(),
+      who: {
+        kind: 'visitor',
+        visitor: {
+          user_id: userId as never,
+          identified: true,
+          email: 'kim@example.com',
+          name: 'Kim',
+        },
+        user_agent: 'Mozilla/5.0 (test)',
+        country: null,
+      },
+    });
+    const back = await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 1);
+    expect(back.visitors[0]).toMatchObject({
+      returning: true,
+      chat_id: invited.chat_id,
+      country: 'DE',
+    });
+  });
+
+  it('refuses to invite a visitor who is not online', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    await expect(
+      bed.request('routing.rpc.invite', {
+        operator_id: anna.id,
+        user_id: 'v_nobody' as never,
+        message: 'hello',
+      }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
