@@ -1,0 +1,152 @@
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import type { Db, MongoClient } from 'mongodb';
+import {
+  connectBus,
+  Counter,
+  createMetrics,
+  resolveSecret,
+  signUnsubscribeToken,
+  startOpsServer,
+  type Lifecycle,
+  type Logger,
+} from '@parley/runtime';
+import type { NotifyConfig } from './config.ts';
+import { agendaScheduler, createAgenda, defineUnreadReplyJob } from './adapters/agenda.ts';
+import { natsChatPort } from './adapters/chat-nats.ts';
+import { mongoEmailLog, redisEmailLog } from './adapters/email-log.ts';
+import { outboxMailer, retryingMailer, sendgridSend } from './adapters/mailers.ts';
+import { Notifier } from './domain/notifier.ts';
+import type { EmailLog, Mailer } from './domain/ports.ts';
+import { consumeChatEvents, serveOutbox } from './transport/nats.ts';
+
+/** Composition root: stores → Agenda → domain → durable consumer + outbox RPC. */
+export async function startNotifyService(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
+  const unsubscribeSecret = resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg);
+  const instance = `notify-${os.hostname()}-${process.pid}`;
+
+  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+  await redis.connect();
+  let mongo: MongoClient | undefined;
+  let emailLog: EmailLog;
+  let agendaDb: Db | undefined;
+  if (cfg.MONGO_URL) {
+    const { MongoClient } = await import('mongodb');
+    mongo = await MongoClient.connect(cfg.MONGO_URL);
+    agendaDb = mongo.db(cfg.MONGO_DB);
+    const log = mongoEmailLog(agendaDb, cfg.OUTBOX_LIMIT, logger);
+    await log.init();
+    emailLog = log;
+    logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
+  } else {
+    emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
+    logger.info('jobs and outbox: Redis');
+  }
+
+  const registry = createMetrics('notify');
+  const eventsHandled = new Counter({
+    name: 'notify_events_total',
+    help: 'Chat events handled by the durable consumer, by event and result',
+    labelNames: ['event', 'result'] as const,
+    registers: [registry],
+  });
+  const jobsStarted = new Counter({
+    name: 'notify_jobs_started_total',
+    help: 'Unread-reply jobs started on this replica',
+    registers: [registry],
+  });
+  const jobsCompleted = new Counter({
+    name: 'notify_jobs_completed_total',
+    help: 'Unread-reply jobs finished on this replica, by outcome (sent is the only one that emails)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  let mailer: Mailer;
+  if (cfg.SENDGRID_API_KEY) {
+    mailer = retryingMailer({
+      send: sendgridSend(cfg.SENDGRID_API_KEY),
+      log: emailLog,
+      logger,
+      retries: cfg.SEND_RETRIES,
+    });
+    logger.info('email delivery: SendGrid');
+  } else {
+    mailer = outboxMailer(emailLog);
+    logger.info('email delivery: local outbox (no SENDGRID_API_KEY)');
+  }
+
+  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
+  await bus.ensureStreams();
+
+  const agenda = await createAgenda({
+    name: instance,
+    ...(agendaDb
+      ? { mongo: agendaDb }
+      : { redis: { url: cfg.REDIS_URL, keyPrefix: cfg.REDIS_PREFIX } }),
+    processEveryMs: cfg.JOB_POLL_INTERVAL,
+    lockLifetimeMs: cfg.JOB_LOCK_LIFETIME,
+  });
+  agenda.on('error', (err) => logger.error({ err }, 'agenda error'));
+
+  const notifier = new Notifier({
+    scheduler: agendaScheduler(agenda),
+    chat: natsChatPort(bus),
+    mailer,
+    settings: {
+      delayMs: cfg.NOTIFY_DELAY,
+      productName: cfg.PRODUCT_NAME,
+      subjectTemplate: cfg.EMAIL_SUBJECT,
+      emailFrom: cfg.EMAIL_FROM,
+      publicUrl: cfg.PUBLIC_URL,
+      signUnsubscribe: (userId) => signUnsubscribeToken(unsubscribeSecret, userId),
+    },
+  });
+  defineUnreadReplyJob(
+    agenda,
+    async (data) => {
+      jobsStarted.inc();
+      const outcome = await notifier.runJob(data);
+      jobsCompleted.inc({ outcome });
+      return outcome;
+    },
+    logger,
+  );
+  await agenda.start();
+
+  const outboxRpc = serveOutbox(bus, emailLog);
+  const consumer = await consumeChatEvents({ bus, notifier, logger, eventsHandled });
+
+  const ops = await startOpsServer({
+    host: cfg.HTTP_HOST,
+    port: cfg.HTTP_PORT,
+    registry,
+    lifecycle,
+    logger,
+    checks: [
+      { name: 'nats', check: () => bus.isConnected() },
+      { name: 'redis', check: () => redis.status === 'ready' },
+      ...(mongo
+        ? [{ name: 'mongo', check: async () => Boolean(await agendaDb?.command({ ping: 1 })) }]
+        : []),
+    ],
+  });
+
+  return {
+    port: ops.port,
+    async stop() {
+      lifecycle.shuttingDown = true;
+      await consumer.stop();
+      outboxRpc.unsubscribe();
+      // Running jobs finish (within the shutdown budget); the rest stay scheduled for any replica.
+      await agenda.drain({
+        timeout: Math.max(1000, cfg.SHUTDOWN_TIMEOUT_MS - 5000),
+        closeConnection: true,
+      });
+      await ops.close();
+      await bus.drain();
+      await mongo?.close();
+      redis.disconnect();
+    },
+  };
+}
