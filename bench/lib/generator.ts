@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { z } from 'zod';
 import { LoginResponse, SupportChatResponse, VisitorSessionResponse } from '@parley/contracts/http';
 import type { ClientFrame } from '@parley/contracts/ws';
+import type { SenderType } from '@parley/contracts/models';
 import type {
   GeneratorCommand,
   GeneratorReply,
@@ -285,8 +286,8 @@ async function setup(cmd: SetupCommand): Promise<SetupResult> {
 /** The bench content of a delivered visitor message: Parley's new_message, or the relay's forwarded send_message. */
 function contentOf(frame: Record<string, unknown>): string | null {
   if (frame.type === 'new_message') {
-    const message = frame.message as { content?: unknown; sender_type?: unknown } | undefined;
-    if (message?.sender_type !== 'visitor' || typeof message.content !== 'string') return null;
+    const message = frame.message as { content?: unknown; sender_type?: SenderType } | undefined;
+    if (message?.sender_type !== 'user' || typeof message.content !== 'string') return null;
     return message.content;
   }
   if (frame.type === 'send_message' && typeof frame.content === 'string') return frame.content;

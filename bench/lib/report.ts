@@ -63,7 +63,7 @@ function table(header: string[], body: string[][]): string {
 export function formatReport(report: BenchReport): string {
   const parts: string[] = [];
   parts.push(
-    `Parley bench ${report.started_at} commit ${report.commit} · ${report.machine.cores} cores (${report.machine.cpu_model}) · node ${report.machine.node}`,
+    `Parley bench ${report.started_at} commit ${report.commit} · ${report.machine.cores} cores (${report.machine.cpu_model}) · node ${report.machine.node} · load average ${report.machine.load_average_start.join(' ')} → ${report.machine.load_average_end.join(' ')}`,
   );
   parts.push(
     table(

@@ -394,6 +394,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       memory_mb: Math.round(os.totalmem() / 2 ** 20),
       node: process.version,
       open_files_limit: openFilesLimit(),
+      load_average_start: os.loadavg().map((n) => round(n)),
+      load_average_end: [],
     },
     options: Object.fromEntries(Object.entries(opts).filter(([k]) => k !== 'log')) as Omit<
       BenchOptions,
@@ -436,5 +438,6 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
   }
   report.finished_at = new Date().toISOString();
+  report.machine.load_average_end = os.loadavg().map((n) => round(n));
   return report;
 }

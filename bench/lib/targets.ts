@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@parley/runtime/testing';
 import type { Component } from './procstat.ts';
 import type { TargetSpec } from './protocol.ts';
+import type { ServiceName } from '../../tests/support/stack.ts';
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const probeEntry = path.join(benchDir, 'lib', 'probe.ts');
@@ -80,17 +81,18 @@ export async function startRelay(opts: TargetOptions): Promise<RunningTarget> {
   };
 }
 
-/** Whether the services exist yet (the gateway and chat service entry points). */
+function serviceExists(name: ServiceName): boolean {
+  try {
+    readFileSync(path.join(benchDir, '..', 'services', name, 'src', 'index.ts'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the message path exists yet (gateway, chat and routing); notify is started when present. */
 export function parleyAvailable(): boolean {
-  const root = path.resolve(benchDir, '..');
-  return ['gateway', 'chat', 'routing', 'notify'].every((name) => {
-    try {
-      readFileSync(path.join(root, 'services', name, 'src', 'index.ts'));
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return (['gateway', 'chat', 'routing'] as const).every(serviceExists);
 }
 
 /** Limits that exist against abuse from one address; all bench load comes from 127.0.0.x. */
@@ -106,6 +108,7 @@ export async function startParley(opts: TargetOptions): Promise<RunningTarget> {
   const stack = await startStack({
     gateways: opts.gateways,
     buildApps: false,
+    services: (['chat', 'routing', 'notify', 'gateway'] as const).filter(serviceExists),
     env: {
       ...benchServiceEnv,
       NODE_OPTIONS: nodeFlags(opts).join(' '),
