@@ -4,10 +4,14 @@
  * the seed 000 REST endpoints, login limits and graceful shutdown.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ws as wsc } from '@parley/contracts';
+import { signUnsubscribeToken } from '@parley/runtime';
 import { waitFor } from '@parley/runtime/testing';
 import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import {
@@ -733,5 +737,176 @@ describe('graceful shutdown', () => {
     expect(reconnect.type).toBe('reconnect');
     expect((await client.closed).code).toBe(1012);
     await stopped;
+  });
+});
+
+describe('attachments', () => {
+  /** A real 1×1 PNG: the chat service checks content, not names. */
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+    'base64',
+  );
+
+  it('stores an upload for a participant and serves it only to that chat’s participants', async () => {
+    const visitor = await visitorWithChat('see the screenshot');
+    const upload = await fetch(`${stack.gatewayUrl}/api/attachments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${visitor.token}`,
+        'content-type': 'image/png',
+        'x-chat-id': visitor.chatId,
+        'x-filename': encodeURIComponent('screen shot é.png'),
+      },
+      body: png,
+    });
+    expect(upload.status).toBe(201);
+    const attachment = (await upload.json()) as {
+      id: string;
+      url: string;
+      kind: string;
+      size: number;
+      name: string;
+    };
+    expect(attachment).toMatchObject({
+      kind: 'image',
+      size: png.length,
+      name: 'screen shot é.png',
+    });
+    expect(attachment.url).toBe(`/api/attachments/${attachment.id}`);
+
+    const sent = await api<http.SendMessageResponse>(
+      stack.gatewayUrl,
+      'POST',
+      '/api/support_chat/messages',
+      {
+        token: visitor.token,
+        body: { content: '', client_id: randomUUID(), attachment_ids: [attachment.id] },
+      },
+    );
+    expect(sent.status).toBe(201);
+    expect(sent.body.message.attachments.map((a) => a.id)).toEqual([attachment.id]);
+
+    // <img src> cannot send headers: the token travels in the query string.
+    const asOperator = await fetch(
+      `${stack.gatewayUrl}${attachment.url}?token=${encodeURIComponent(admin.token)}`,
+    );
+    expect(asOperator.status).toBe(200);
+    expect(asOperator.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await asOperator.arrayBuffer())).toEqual(png);
+
+    const stranger = await createVisitor(stack);
+    const denied = await fetch(`${stack.gatewayUrl}${attachment.url}`, {
+      headers: { authorization: `Bearer ${stranger.token}` },
+    });
+    expect(denied.status).toBe(404);
+    expect((await fetch(`${stack.gatewayUrl}${attachment.url}`)).status).toBe(401);
+  });
+
+  it('accepts multipart uploads from the console and refuses oversized ones', async () => {
+    const visitor = await visitorWithChat();
+    const form = new FormData();
+    form.set(http.ATTACHMENT_CHAT_FIELD, visitor.chatId);
+    form.set(http.ATTACHMENT_FILE_FIELD, new Blob([png], { type: 'image/png' }), 'reply.png');
+    const upload = await fetch(`${stack.gatewayUrl}/api/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}` },
+      body: form,
+    });
+    expect(upload.status).toBe(201);
+    expect(await upload.json()).toMatchObject({ name: 'reply.png', kind: 'image' });
+
+    const tooBig = await fetch(`${stack.gatewayUrl}/api/attachments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${visitor.token}`,
+        'content-type': 'application/octet-stream',
+        'x-chat-id': visitor.chatId,
+      },
+      body: Buffer.alloc(http.MAX_ATTACHMENT_BYTES + 1),
+    });
+    expect(tooBig.status).toBe(413);
+  });
+});
+
+describe('unsubscribe link', () => {
+  it('unsubscribes the visitor named by a valid link and refuses a forged one', async () => {
+    const visitor = await visitorWithChat();
+    const token = await signUnsubscribeToken(stack.secrets.UNSUBSCRIBE_SECRET, visitor.visitor.id);
+    const page = await fetch(
+      `${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(token)}`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('Unsubscribed');
+    const chat = await api<{ user: { unsubscribed: boolean } }>(
+      stack.gatewayUrl,
+      'GET',
+      '/api/support_chat',
+      {
+        token: visitor.token,
+      },
+    );
+    expect(chat.body.user.unsubscribed).toBe(true);
+
+    const forged = await signUnsubscribeToken(
+      'another-secret-entirely-0123456789',
+      visitor.visitor.id,
+    );
+    expect(
+      (await fetch(`${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(forged)}`))
+        .status,
+    ).toBe(400);
+  });
+});
+
+describe('abuse limits', () => {
+  it('limits frames per connection and connections per address, with clear errors', async () => {
+    const gateway = await stack.addReplica('gateway', {
+      WS_MAX_MESSAGES_PER_SECOND: '5',
+      WS_MAX_CONNECTIONS_PER_IP: '2',
+    });
+    const visitor = await createVisitor(stack);
+    const first = await wsClient(gateway.url, visitor.token);
+    const second = await wsClient(gateway.url, visitor.token);
+    try {
+      expect(await upgradeStatus(wsUrl(gateway.url, visitor.token), { origin: gateway.url })).toBe(
+        429,
+      );
+      for (let i = 0; i < 20; i++) first.send({ type: 'ping' });
+      const limited = await first.nextFrame<wsc.ErrorFrame>(
+        (f) => f.type === 'error' && f.code === 'rate_limited',
+      );
+      expect(limited.message).toMatch(/slow down/i);
+      expect(first.frames.filter((f) => f.type === 'pong').length).toBeLessThan(20);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    // Closed connections free their slots.
+    await waitFor(
+      async () =>
+        (await upgradeStatus(wsUrl(gateway.url, visitor.token), { origin: gateway.url })) === 101,
+      {
+        what: 'a free connection slot',
+      },
+    );
+  });
+});
+
+describe('static apps', () => {
+  it('serves a built app under its path with the SPA fallback to index.html', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-widget-build-'));
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>widget</title>');
+    writeFileSync(path.join(dir, 'loader.js'), 'console.log("loader")');
+    const gateway = await stack.addReplica('gateway', {
+      WIDGET_DIST: dir,
+      ADMIN_DIST: path.join(dir, 'missing'),
+    });
+    const loader = await fetch(`${gateway.url}/widget/loader.js`);
+    expect(loader.status).toBe(200);
+    expect(await loader.text()).toContain('loader');
+    const deepLink = await fetch(`${gateway.url}/widget/chat/123`);
+    expect(await deepLink.text()).toContain('<title>widget</title>');
+    expect((await fetch(`${gateway.url}/admin/`)).status).toBe(404);
   });
 });
