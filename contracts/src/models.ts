@@ -208,6 +208,8 @@ export const EmailRecord = z.object({
   /** 'outbox' = kept locally (no SendGrid key); 'sent' = accepted by SendGrid; 'failed'. */
   status: z.enum(['outbox', 'sent', 'failed']),
   error: z.string().nullable(),
+  /** Extra headers sent with it (e.g. List-Unsubscribe); absent on older records. */
+  headers: z.record(z.string(), z.string()).optional(),
 });
 export type EmailRecord = z.infer<typeof EmailRecord>;
 

@@ -20,6 +20,7 @@ function recordOf(
     created_at: new Date().toISOString(),
     status,
     error,
+    headers: email.headers,
   };
 }
 
