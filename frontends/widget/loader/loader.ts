@@ -137,7 +137,7 @@ function boot() {
 
   const host = document.createElement('div');
   host.setAttribute('data-parley', '');
-  const shadow = host.attachShadow({ mode: 'closed' });
+  const shadow = host.attachShadow({ mode: 'open' });
   shadow.innerHTML = `<style>
     :host { all: initial; }
     .launcher { position: fixed; ${side}: 20px; bottom: 20px; z-index: 2147483000; width: 60px; height: 60px;
@@ -165,7 +165,8 @@ function boot() {
   frame.className = 'frame';
   frame.title = text.frame;
   frame.allow = 'microphone; autoplay';
-  frame.src = `${gatewayOrigin}/widget/?host=${encodeURIComponent(location.origin)}`;
+  // The explicit file works with any static server, whatever its trailing-slash and index rules.
+  frame.src = `${gatewayOrigin}/widget/index.html?host=${encodeURIComponent(location.origin)}`;
 
   const button = document.createElement('button');
   button.type = 'button';

@@ -37,6 +37,7 @@ const en = {
   recording: 'Recording…',
   micDenied: 'Microphone access was denied. Allow it in your browser to send voice messages.',
   micUnsupported: 'This browser cannot record voice messages.',
+  micUnavailable: 'No microphone was found.',
   voiceMessage: 'Voice message',
   image: 'Image',
   openImage: 'Open image full size',
@@ -104,6 +105,7 @@ const zh: Dictionary = {
   recording: '录音中…',
   micDenied: '麦克风权限被拒绝。请在浏览器中允许访问麦克风以发送语音消息。',
   micUnsupported: '此浏览器无法录制语音消息。',
+  micUnavailable: '未找到麦克风。',
   voiceMessage: '语音消息',
   image: '图片',
   openImage: '查看原图',
@@ -169,6 +171,7 @@ const ru: Dictionary = {
   micDenied:
     'Доступ к микрофону запрещён. Разрешите его в браузере, чтобы отправлять голосовые сообщения.',
   micUnsupported: 'Этот браузер не умеет записывать голосовые сообщения.',
+  micUnavailable: 'Микрофон не найден.',
   voiceMessage: 'Голосовое сообщение',
   image: 'Изображение',
   openImage: 'Открыть изображение целиком',
