@@ -1,0 +1,80 @@
+/**
+ * The gateway with the real routing service: an operator's private channel gets assignments,
+ * and the messages and typing of an assigned chat reach the operator without opening the chat;
+ * the visitor sees the session status.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ws as wsc } from '@parley/contracts';
+import { startStack, type Stack } from '../../../tests/support/stack.ts';
+import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    services: ['chat', 'routing', 'gateway'],
+    gateways: 2,
+    buildApps: false,
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('operator channel with routing', () => {
+  it('assigns a new chat to the online operator and relays its messages and typing there', async () => {
+    const admin = await loginOperator(stack);
+    const operatorWs = await wsClient(stack.gatewayUrls[1]!, admin.token);
+    const visitor = await createVisitor(stack, { name: 'Queued Visitor' });
+    const visitorWs = await wsClient(stack.gatewayUrls[0]!, visitor.token);
+    try {
+      operatorWs.send({ type: 'subscribe', channel: 'operator' });
+      await operatorWs.nextFrame((f) => f.type === 'subscribed' && f.channel === 'operator');
+      const online = await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
+        token: admin.token,
+        body: { status: 'online' },
+      });
+      expect(online.status).toBe(200);
+
+      const chat = await api<{ id: string }>(stack.gatewayUrl, 'GET', '/api/support_chat', {
+        token: visitor.token,
+      });
+      const chatId = chat.body.id;
+      visitorWs.send({ type: 'subscribe', channel: 'chat', chat_id: chatId });
+      await visitorWs.nextFrame((f) => f.type === 'subscribed');
+      await visitorWs.sendMessage(chatId, 'I need help');
+
+      const assigned = await operatorWs.nextFrame<wsc.ChatAssignedFrame>(
+        (f) => f.type === 'chat_assigned' && f.chat_id === chatId,
+      );
+      expect(assigned.session.operator?.id).toBe(admin.operator.id);
+      await visitorWs.nextFrame(
+        (f) => f.type === 'session_status' && f.session.status === 'active' && f.chat_id === chatId,
+      );
+
+      // Not subscribed to the chat channel: the assignment alone brings the chat's traffic.
+      const next = await visitorWs.sendMessage(chatId, 'are you there?');
+      const onOperator = await operatorWs.nextFrame<wsc.NewMessageFrame>(
+        (f) => f.type === 'new_message' && f.message.id === next.message.id,
+      );
+      expect(onOperator.chat_id).toBe(chatId);
+      visitorWs.send({ type: 'typing', chat_id: chatId });
+      await operatorWs.nextFrame(
+        (f) => f.type === 'typing' && f.chat_id === chatId && f.sender_type === 'user',
+      );
+
+      const closed = await api(stack.gatewayUrl, 'POST', `/api/routing/chats/${chatId}/close`, {
+        token: admin.token,
+      });
+      expect(closed.status).toBe(200);
+      await operatorWs.nextFrame((f) => f.type === 'chat_unassigned' && f.chat_id === chatId);
+      await visitorWs.nextFrame(
+        (f) => f.type === 'session_status' && f.chat_id === chatId && f.session.status === 'closed',
+      );
+    } finally {
+      await visitorWs.close();
+      await operatorWs.close();
+    }
+  });
+});
