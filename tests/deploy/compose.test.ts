@@ -1,0 +1,152 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { loadSchemas, type ServiceName } from '../../scripts/gen-config-docs.ts';
+import { infraServices, loadCompose, parleyServices, repoRoot } from './manifests.ts';
+
+const { text, compose } = loadCompose();
+let schemas: Record<ServiceName, z.ZodObject>;
+beforeAll(async () => {
+  schemas = await loadSchemas();
+});
+
+const svc = (name: string) => {
+  const s = compose.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return s;
+};
+const schemaDefault = (name: ServiceName, key: string): unknown => {
+  const field = schemas[name].shape[key] as z.ZodType | undefined;
+  return field?.safeParse(undefined).data;
+};
+
+describe('docker-compose.yml', () => {
+  it('has exactly the four services and NATS, MongoDB and Redis', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      [...parleyServices, ...infraServices].sort(),
+    );
+  });
+
+  it('builds each service from the shared Dockerfile with its own name and port', () => {
+    for (const name of parleyServices) {
+      const s = svc(name);
+      expect(s.build?.dockerfile).toBe('deploy/docker/Dockerfile');
+      expect(s.build?.context).toBe('.');
+      expect(s.build?.target).toBe(name === 'gateway' ? 'gateway' : 'service');
+      expect(s.build?.args?.SERVICE).toBe(name);
+      // The port the image exposes and health-checks is the one the service listens on.
+      expect(Number(s.build?.args?.HTTP_PORT)).toBe(schemaDefault(name, 'HTTP_PORT'));
+      expect(Number(s.environment?.HTTP_PORT)).toBe(schemaDefault(name, 'HTTP_PORT'));
+    }
+  });
+
+  it("sets only environment names that the service's config schema knows", () => {
+    for (const name of parleyServices) {
+      const keys = Object.keys(schemas[name].shape);
+      for (const env of Object.keys(svc(name).environment ?? {})) {
+        expect(keys, `${name}: ${env} is not in services/${name}/src/config.ts`).toContain(env);
+      }
+    }
+  });
+
+  it('runs the services in production mode against MongoDB (replica set), NATS and Redis', () => {
+    for (const name of parleyServices) {
+      expect(svc(name).environment?.NODE_ENV).toBe('production');
+      expect(svc(name).environment?.NATS_URL).toBe('nats://nats:4222');
+    }
+    expect(String(svc('chat').environment?.MONGO_URL)).toMatch(
+      /^mongodb:\/\/mongo:27017\/\w+\?replicaSet=rs0$/,
+    );
+    expect(String(svc('notify').environment?.MONGO_URL)).toMatch(/^mongodb:\/\/mongo:27017\//);
+    expect(svc('routing').environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(svc('gateway').environment?.CHAT_INTERNAL_URL).toBe(
+      `http://chat:${String(schemaDefault('chat', 'HTTP_PORT'))}`,
+    );
+  });
+
+  it('publishes one entry point: the gateway', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (name === 'gateway') expect(s.ports).toEqual(['${PARLEY_HTTP_PORT:-8080}:8080']);
+      else expect(s.ports, `${name} must not publish a port`).toBeUndefined();
+    }
+  });
+
+  it('starts nothing before what it needs is healthy, and every infrastructure service has a health check', () => {
+    for (const name of infraServices)
+      expect(svc(name).healthcheck?.test, `${name} healthcheck`).toBeDefined();
+    for (const name of parleyServices) {
+      const deps = svc(name).depends_on ?? {};
+      expect(Object.keys(deps)).toContain('nats');
+      for (const [dep, cond] of Object.entries(deps)) {
+        expect(cond.condition, `${name} → ${dep}`).toBe('service_healthy');
+      }
+    }
+  });
+
+  it('keeps NATS JetStream, MongoDB and Redis data on named volumes, with the durability settings documented', () => {
+    expect(svc('nats').volumes).toContain('nats-data:/data');
+    expect(svc('mongo').volumes).toContain('mongo-data:/data/db');
+    expect(svc('redis').volumes).toContain('redis-data:/data');
+    const natsConf = readFileSync(path.join(repoRoot, 'deploy/compose/nats.conf'), 'utf8');
+    expect(natsConf).toMatch(/jetstream\s*\{[^}]*store_dir:\s*\/data/s);
+    expect(natsConf).toMatch(/sync_interval:\s*always/);
+    expect(svc('mongo').command).toEqual(expect.arrayContaining(['--replSet', 'rs0']));
+    expect((svc('redis').command as string[]).join(' ')).toContain('--appendonly yes');
+  });
+
+  it('runs services read-only, with a stop grace period longer than the drain limit', () => {
+    for (const name of parleyServices) {
+      const s = svc(name);
+      expect(s.read_only).toBe(true);
+      expect(s.tmpfs).toContain('/tmp');
+      const graceMs = Number(/^(\d+)s$/.exec(s.stop_grace_period ?? '')?.[1]) * 1000;
+      expect(graceMs).toBeGreaterThan(Number(schemaDefault(name, 'SHUTDOWN_TIMEOUT_MS')));
+    }
+  });
+
+  it('pins every image tag (no "latest")', () => {
+    // Images may take their tag from .env with a default (${PARLEY_VERSION:-0.1.0}).
+    const resolved = (image = '') => image.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+    for (const [name, s] of Object.entries(compose.services)) {
+      const image = resolved(s.image);
+      expect(image, `${name} image`).toMatch(/^[\w./-]+:[\w][\w.-]*$/);
+      expect(image).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('reads every interpolated variable from .env.example', () => {
+    const example = readFileSync(path.join(repoRoot, '.env.example'), 'utf8');
+    const listed = new Set([...example.matchAll(/^#?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    for (const [, name] of text.matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) {
+      expect(listed, `${name} is used in docker-compose.yml but not in .env.example`).toContain(
+        name,
+      );
+    }
+  });
+
+  it('is accepted by `docker compose config` where Docker Compose is installed', (ctx) => {
+    const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.log(
+        'docker compose config skipped: Docker Compose is not installed here (the file is checked by parsing)',
+      );
+      ctx.skip();
+      return;
+    }
+    const out = execFileSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '-q'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        AUTH_TOKEN_SECRET: 'x',
+        IDENTITY_HMAC_SECRET: 'x',
+        UNSUBSCRIBE_SECRET: 'x',
+        ADMIN_EMAIL: 'a@b.c',
+        ADMIN_PASSWORD: 'x',
+      },
+    });
+    expect(out).toBe('');
+  });
+});
