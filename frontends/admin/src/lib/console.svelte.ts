@@ -1,0 +1,268 @@
+import { goto } from '$app/navigation';
+import { resolve } from '$app/paths';
+import type {
+  ChatId,
+  OnlineVisitor,
+  OperatorPresence,
+  QueueEntry,
+  RoutingSession,
+  SupportChatListItem,
+  ws,
+} from '@parley/contracts';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { playChime, desktopNotify } from './alerts.ts';
+import { api } from './api.ts';
+import { live } from './live.svelte.ts';
+import { notify, reportError } from './notices.svelte.ts';
+import { auth } from './session.svelte.ts';
+import { t } from './strings.ts';
+
+/**
+ * Everything the console shows that changes live: chat list items, my sessions, the queue,
+ * colleagues' presence, visitors online and typing. REST fills it, WebSocket frames keep it current.
+ */
+
+export interface TypingState {
+  name: string | null;
+  senderType: 'user' | 'admin' | 'system';
+  until: number;
+}
+
+interface ListPage {
+  cursor: string | null;
+  done: boolean;
+  loading: boolean;
+  loaded: boolean;
+  error: unknown;
+}
+
+const freshPage = (): ListPage => ({
+  cursor: null,
+  done: false,
+  loading: false,
+  loaded: false,
+  error: null,
+});
+
+class ConsoleState {
+  /** Every chat list item seen, by id: one entry per chat, so a chat never shows twice. */
+  chats = new SvelteMap<ChatId, SupportChatListItem>();
+  pages = $state<Record<'active' | 'archived', ListPage>>({
+    active: freshPage(),
+    archived: freshPage(),
+  });
+  me = $state<OperatorPresence | null>(null);
+  /** My active sessions, by chat. */
+  mine = new SvelteMap<ChatId, RoutingSession>();
+  /** Who a chat of mine is with, from the assignment frame (until a list item is known). */
+  assignedWho = new SvelteMap<ChatId, { name: string | null; email: string | null }>();
+  /** Assigned to me and not opened yet: counted in the document title. */
+  unseenAssignments = new SvelteSet<ChatId>();
+  queue = $state<QueueEntry[]>([]);
+  operators = $state<OperatorPresence[]>([]);
+  visitors = $state<OnlineVisitor[]>([]);
+  typing = new SvelteMap<ChatId, TypingState>();
+  /** The chat open in the detail page: its incoming messages are not "unread" for me. */
+  openChatId = $state<ChatId | null>(null);
+  private started = false;
+  private offLive: (() => void) | null = null;
+  private welcomes = 0;
+
+  sortedChats(archived: boolean): SupportChatListItem[] {
+    return [...this.chats.values()]
+      .filter((c) => c.archived === archived)
+      .sort((a, b) => sortKey(b) - sortKey(a));
+  }
+
+  unreadCount(): number {
+    const unread: ChatId[] = [...this.unseenAssignments];
+    for (const c of this.chats.values()) {
+      if (c.unread && !c.archived && c.id !== this.openChatId && !unread.includes(c.id))
+        unread.push(c.id);
+    }
+    return unread.length;
+  }
+
+  /** The next chat that needs an answer, after the one open now (Alt+N). */
+  nextUnread(after: ChatId | null): ChatId | null {
+    const candidates = this.sortedChats(false)
+      .filter((c) => c.unread || this.unseenAssignments.has(c.id))
+      .map((c) => c.id);
+    for (const id of this.unseenAssignments) if (!candidates.includes(id)) candidates.push(id);
+    const others = candidates.filter((id) => id !== after);
+    return others[0] ?? null;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.offLive = live.on((frame) => this.apply(frame));
+    live.start();
+    void this.refresh();
+  }
+
+  stop(): void {
+    this.started = false;
+    this.offLive?.();
+    live.stop();
+    this.chats.clear();
+    this.mine.clear();
+    this.unseenAssignments.clear();
+    this.pages = { active: freshPage(), archived: freshPage() };
+    this.me = null;
+    this.welcomes = 0;
+  }
+
+  /** Routing state and the first page of each loaded list (after start and after a reconnect). */
+  async refresh(): Promise<void> {
+    try {
+      const [me, queue, operators] = await Promise.all([
+        api.routingMe(),
+        api.queue(),
+        api.operatorsPresence(),
+      ]);
+      this.me = me.operator;
+      this.mine.clear();
+      for (const s of me.sessions) if (s.status === 'active') this.mine.set(s.chat_id, s);
+      this.queue = queue;
+      this.operators = operators;
+      this.visitors = await api.onlineVisitors();
+    } catch (err) {
+      reportError(err);
+    }
+    for (const tab of ['active', 'archived'] as const) {
+      if (this.pages[tab].loaded) {
+        this.pages[tab] = freshPage();
+        await this.loadMore(tab === 'archived');
+      }
+    }
+  }
+
+  async loadVisitors(): Promise<void> {
+    this.visitors = await api.onlineVisitors();
+  }
+
+  async loadMore(archived: boolean): Promise<void> {
+    const key = archived ? 'archived' : 'active';
+    const page = this.pages[key];
+    if (page.loading || page.done) return;
+    page.loading = true;
+    page.error = null;
+    try {
+      const { items, nextCursor } = await api.listChats(archived, page.cursor);
+      for (const item of items) this.upsertChat(item);
+      page.cursor = nextCursor;
+      page.done = nextCursor === null;
+      page.loaded = true;
+    } catch (err) {
+      page.error = err;
+    } finally {
+      page.loading = false;
+    }
+  }
+
+  /** Keeps the newer of two versions of a list item (frames can overtake a REST page). */
+  upsertChat(item: SupportChatListItem): void {
+    const known = this.chats.get(item.id);
+    if (known && known.last_seq > item.last_seq) return;
+    this.chats.set(item.id, item.id === this.openChatId ? { ...item, unread: false } : item);
+  }
+
+  async setStatus(status: OperatorPresence['status']): Promise<void> {
+    try {
+      this.me = await api.setStatus(status);
+    } catch (err) {
+      reportError(err);
+    }
+  }
+
+  private apply(frame: ws.ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        // After a reconnect, re-read what may have changed while we were away.
+        if (this.welcomes++ > 0) void this.refresh();
+        break;
+      case 'new_user_message':
+        this.upsertChat(frame.chat);
+        this.typing.delete(frame.chat_id);
+        break;
+      case 'new_message':
+        if (frame.message.sender_type === 'user') this.typing.delete(frame.chat_id);
+        break;
+      case 'chat_updated':
+        this.upsertChat(frame.chat);
+        break;
+      case 'chat_assigned':
+        this.onAssigned(frame);
+        break;
+      case 'chat_unassigned':
+        this.mine.delete(frame.chat_id);
+        this.unseenAssignments.delete(frame.chat_id);
+        if (frame.chat_id === this.openChatId) notify(t.unassigned[frame.reason]);
+        break;
+      case 'session_status':
+        if (
+          frame.session.status === 'active' &&
+          frame.session.operator?.id === auth.session?.operator.id
+        ) {
+          this.mine.set(frame.chat_id, frame.session);
+        } else if (this.mine.has(frame.chat_id)) {
+          this.mine.delete(frame.chat_id);
+        }
+        break;
+      case 'queue_updated':
+        this.queue = frame.queue;
+        break;
+      case 'operator_state':
+        this.upsertOperator(frame.operator);
+        break;
+      case 'visitors_online':
+        this.visitors = frame.visitors;
+        break;
+      case 'typing':
+        if (frame.sender_type === 'admin' && frame.sender_name === auth.session?.operator.name)
+          break;
+        this.typing.set(frame.chat_id, {
+          name: frame.sender_name,
+          senderType: frame.sender_type,
+          until: Date.now() + frame.expires_in_ms,
+        });
+        setTimeout(() => {
+          const current = this.typing.get(frame.chat_id);
+          if (current && current.until <= Date.now()) this.typing.delete(frame.chat_id);
+        }, frame.expires_in_ms + 50);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private upsertOperator(operator: OperatorPresence): void {
+    const i = this.operators.findIndex((o) => o.id === operator.id);
+    if (i >= 0) this.operators[i] = operator;
+    else this.operators.push(operator);
+    if (operator.id === auth.session?.operator.id) this.me = operator;
+  }
+
+  private onAssigned(frame: ws.ChatAssignedFrame): void {
+    this.mine.set(frame.chat_id, frame.session);
+    this.assignedWho.set(frame.chat_id, { name: frame.user_name, email: frame.user_email });
+    if (frame.chat_id !== this.openChatId) this.unseenAssignments.add(frame.chat_id);
+    const who = frame.user_name ?? frame.user_email ?? t.anonymousVisitor;
+    const text = frame.from_operator
+      ? `${t.newAssignment(who)} (${t.transferredFrom(frame.from_operator.name)})`
+      : t.newAssignment(who);
+    notify(text);
+    playChime();
+    desktopNotify(t.consoleTitle, text, () => {
+      void goto(resolve('/chats/[id]', { id: frame.chat_id }));
+    });
+  }
+}
+
+/** Newest last message first (seed 000); a chat without messages sorts by its creation. */
+function sortKey(c: SupportChatListItem): number {
+  return Date.parse(c.last_message_at ?? c.created_at);
+}
+
+export const consoleState = new ConsoleState();

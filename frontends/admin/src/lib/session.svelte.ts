@@ -1,0 +1,48 @@
+import { http } from '@parley/contracts';
+
+/** The signed-in operator, kept in localStorage so a reload stays signed in until the token expires. */
+const STORAGE_KEY = 'parley.admin.session';
+
+export type OperatorSession = http.LoginResponse;
+
+function readStored(): OperatorSession | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const parsed = http.LoginResponse.safeParse(JSON.parse(raw));
+    if (!parsed.success || Date.parse(parsed.data.expires_at) <= Date.now()) {
+      localStorage.removeItem(STORAGE_KEY);
+      return null;
+    }
+    return parsed.data;
+  } catch {
+    return null;
+  }
+}
+
+export const auth = $state<{ session: OperatorSession | null }>({ session: readStored() });
+
+export function saveSession(session: OperatorSession): void {
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  auth.session = session;
+}
+
+export function clearSession(): void {
+  localStorage.removeItem(STORAGE_KEY);
+  auth.session = null;
+}
+
+/** The current token, or null when signed out or expired (which also signs out). */
+export function currentToken(): string | null {
+  const s = auth.session;
+  if (!s) return null;
+  if (Date.parse(s.expires_at) <= Date.now()) {
+    clearSession();
+    return null;
+  }
+  return s.token;
+}
+
+export function isAdmin(): boolean {
+  return auth.session?.operator.role === 'admin';
+}

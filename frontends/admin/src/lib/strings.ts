@@ -1,0 +1,204 @@
+/**
+ * Every user-facing string of the console, in English. A translation is another object of the
+ * same type (`Strings`), chosen in one place.
+ */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export const en = {
+  appName: 'Parley',
+  consoleTitle: 'Parley console',
+  loading: 'Loading…',
+  retry: 'Retry',
+  cancel: 'Cancel',
+  save: 'Save',
+  close: 'Close',
+  dismiss: 'Dismiss',
+
+  // login
+  loginTitle: 'Sign in to the support console',
+  email: 'Email',
+  password: 'Password',
+  signIn: 'Sign in',
+  signingIn: 'Signing in…',
+  signOut: 'Sign out',
+  sessionExpired: 'Your session has expired. Please sign in again.',
+  wrongCredentials: 'Wrong email or password.',
+
+  // navigation
+  navMine: 'My chats',
+  navQueue: 'Queue',
+  navAll: 'All chats',
+  navArchived: 'Archived',
+  navVisitors: 'Visitors online',
+  navOperators: 'Operators',
+  navOutbox: 'Email outbox',
+  mainNavigation: 'Main navigation',
+
+  // connection
+  connected: 'Live',
+  connecting: 'Connecting…',
+  disconnected: 'Offline – reconnecting',
+
+  // operator status
+  statusLabel: 'Your status',
+  status: { online: 'Online', away: 'Away', offline: 'Offline' } as Record<
+    'online' | 'away' | 'offline',
+    string
+  >,
+  load: (active: number, max: number) => `${active} / ${max} chats`,
+
+  // chat list
+  supportChats: 'Support Chats',
+  tabActive: 'Active',
+  tabArchived: 'Archived',
+  noChats: 'No chats yet.',
+  noArchivedChats: 'No archived chats.',
+  noMyChats:
+    'No chats assigned to you. New visitors are assigned automatically while you are online.',
+  loadMore: 'Load more',
+  youPrefix: 'You: ',
+  noMessagesYet: 'No messages yet',
+  attachmentPreview: '[attachment]',
+  messageCount: (n: number) => plural(n, 'message', 'messages'),
+  unread: 'Unread',
+  anonymousVisitor: 'Anonymous visitor',
+
+  // relative times
+  justNow: 'just now',
+  minutesAgo: (n: number) => `${plural(n, 'minute', 'minutes')} ago`,
+  hoursAgo: (n: number) => `${plural(n, 'hour', 'hours')} ago`,
+  daysAgo: (n: number) => `${plural(n, 'day', 'days')} ago`,
+  duration: (seconds: number) => {
+    if (seconds < 60) return `${seconds} s`;
+    const m = Math.floor(seconds / 60);
+    if (m < 60) return `${m} min`;
+    return `${Math.floor(m / 60)} h ${m % 60} min`;
+  },
+
+  // queue
+  queueTitle: 'Waiting visitors',
+  queueEmpty: 'Nobody is waiting.',
+  waiting: (d: string) => `waiting ${d}`,
+  position: (n: number) => `#${n}`,
+  take: 'Take',
+
+  // chat detail
+  back: 'Back to chats',
+  archive: 'Archive',
+  restore: 'Restore',
+  transfer: 'Transfer',
+  closeChat: 'Close chat',
+  closeChatConfirm: 'Close this chat? The visitor will see that it has ended.',
+  you: 'You',
+  system: 'System',
+  olderMessages: 'Load older messages',
+  typing: (who: string) => `${who} is typing…`,
+  visitor: 'Visitor',
+  composerPlaceholder: 'Type a reply… (Enter to send, Shift+Enter for a new line)',
+  send: 'Send',
+  sending: 'Sending…',
+  attachImage: 'Attach image',
+  removeAttachment: 'Remove',
+  messageFailed: 'Not sent',
+  resend: 'Resend',
+  sessionWaiting: 'Waiting in the queue',
+  sessionActive: (name: string) => `Assigned to ${name}`,
+  sessionClosed: 'Closed',
+  noSession: 'Not routed',
+  chatNotFound: 'This chat does not exist.',
+  reloadedAfterGap: 'Reconnected: the conversation was reloaded.',
+  voiceMessage: 'Voice message',
+  download: 'Download',
+
+  // transfer dialog
+  transferTitle: 'Transfer chat',
+  transferTo: 'Hand this chat to an online colleague, or put it back in the queue.',
+  backToQueue: 'Back to the queue',
+  noColleagues: 'No colleague is online.',
+  full: 'full',
+  forceTransfer: 'Allow beyond capacity (admins)',
+
+  // visitor panel
+  visitorPanel: 'Visitor',
+  name: 'Name',
+  identified: 'Identified',
+  anonymous: 'Anonymous',
+  currentPage: 'Current page',
+  pagesSeen: 'Pages seen',
+  browser: 'Browser / OS',
+  localTime: 'Local time',
+  firstSeen: 'First seen',
+  previousSessions: 'Previous sessions',
+  notOnline: 'Not browsing now',
+  none: '—',
+  unsubscribed: 'Unsubscribed from email',
+
+  // online visitors
+  visitorsTitle: 'Visitors online',
+  noVisitors: 'No visitors are browsing right now.',
+  timeOnSite: 'Time on site',
+  page: 'Page',
+  returning: 'Returning',
+  newVisitor: 'New',
+  country: 'Country',
+  invite: 'Invite',
+  inviteTitle: (who: string) => `Invite ${who} to chat`,
+  inviteMessage: 'Message',
+  inviteDefault: 'Hi! Can I help you with anything?',
+  sendInvitation: 'Send invitation',
+  openChat: 'Open chat',
+  invited: 'Invitation sent.',
+
+  // operators
+  operatorsTitle: 'Operators',
+  presence: 'Presence',
+  role: 'Role',
+  roles: { admin: 'Admin', agent: 'Agent' } as Record<'admin' | 'agent', string>,
+  capacity: 'Capacity',
+  active: 'Active',
+  deactivated: 'Deactivated',
+  deactivate: 'Deactivate',
+  reactivate: 'Reactivate',
+  createOperator: 'Add operator',
+  created: 'Operator added.',
+  updated: 'Saved.',
+
+  // outbox
+  outboxTitle: 'Email outbox',
+  outboxEmpty: 'No email has been sent yet.',
+  to: 'To',
+  subject: 'Subject',
+  sentAt: 'Created',
+  emailStatus: { outbox: 'Kept locally', sent: 'Sent', failed: 'Failed' } as Record<
+    'outbox' | 'sent' | 'failed',
+    string
+  >,
+
+  // notifications
+  newAssignment: (who: string) => `New chat assigned: ${who}`,
+  transferredFrom: (name: string) => `transferred by ${name}`,
+  enableNotifications: 'Get a desktop notification when a chat is assigned to you?',
+  enable: 'Enable',
+  notNow: 'Not now',
+  unassigned: {
+    transferred: 'This chat was transferred to a colleague.',
+    closed: 'This chat was closed.',
+    requeued: 'This chat went back to the queue.',
+    offline: 'You went offline: this chat went back to the queue.',
+  } as Record<'transferred' | 'closed' | 'requeued' | 'offline', string>,
+
+  // errors
+  errorTitle: 'Something went wrong',
+  networkError: 'The server cannot be reached. Check your connection and try again.',
+  unexpectedResponse: 'The server sent an answer the console does not understand.',
+  forbidden: 'You are not allowed to do this.',
+  notFound: 'Not found.',
+
+  // shortcuts
+  shortcutsHint: 'Shortcuts: Alt+N next unread chat · Enter send · Shift+Enter new line',
+};
+
+export type Strings = typeof en;
+
+/** The active strings; switch here when translations exist. */
+export const t: Strings = en;
