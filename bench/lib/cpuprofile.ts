@@ -21,6 +21,8 @@ export interface ProfileSummary {
   /** Share of samples where the process was idle (waiting for I/O). */
   idle_percent: number;
   top: TopFrame[];
+  /** Self time grouped by where the code lives (a service folder, a package, node internals, native). */
+  by_module: Array<{ module: string; self_percent: number }>;
 }
 
 export function summariseProfile(file: string, topN = 15): Omit<ProfileSummary, 'pid'> {
@@ -43,6 +45,19 @@ export function summariseProfile(file: string, topN = 15): Omit<ProfileSummary, 
     byFrame.set(key, entry);
   }
   const busy = total - idle;
+  const modules = new Map<string, number>();
+  for (const f of byFrame.values()) {
+    if (f.fn === '(idle)' || f.fn === '(program)') continue;
+    const m = moduleOf(f.fn, f.location);
+    modules.set(m, (modules.get(m) ?? 0) + f.hits);
+  }
+  const byModule = [...modules.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, topN)
+    .map(([module, hits]) => ({
+      module,
+      self_percent: busy > 0 ? Math.round((hits / busy) * 1000) / 10 : 0,
+    }));
   const top = [...byFrame.values()]
     .filter((f) => f.fn !== '(idle)' && f.fn !== '(program)')
     .sort((a, b) => b.hits - a.hits)

@@ -95,7 +95,11 @@ export function formatReport(report: BenchReport): string {
           profile.top
             .slice(0, 10)
             .map((f) => `  ${f.self_percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}`)
-            .join('\n'),
+            .join('\n') +
+          `\n  by module: ${profile.by_module
+            .slice(0, 8)
+            .map((m) => `${m.module} ${m.self_percent}%`)
+            .join(' · ')}`,
       );
     }
   }
