@@ -210,6 +210,8 @@ async function main() {
     'yes',
     '--save',
     '',
+    '--loglevel',
+    'warning',
   ]);
   await Promise.all([waitPort(ports.nats), waitPort(ports.redis)]);
 
