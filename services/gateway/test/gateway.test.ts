@@ -910,3 +910,69 @@ describe('static apps', () => {
     expect((await fetch(`${gateway.url}/admin/`)).status).toBe(404);
   });
 });
+
+describe('heartbeats', () => {
+  it('terminates a connection that stops answering pings and keeps the ones that answer', async () => {
+    const gateway = await stack.addReplica('gateway', { WS_HEARTBEAT_INTERVAL: '300ms' });
+    const visitor = await createVisitor(stack);
+    const healthy = await wsClient(gateway.url, visitor.token);
+    let pingsAnswered = 0;
+    healthy.socket.on('ping', () => pingsAnswered++);
+    const silent = new WebSocket(wsUrl(gateway.url, visitor.token), { autoPong: false });
+    const silentClosed = new Promise<number>((resolve) =>
+      silent.on('close', (code) => resolve(code)),
+    );
+    await new Promise((resolve) => silent.once('open', resolve));
+
+    expect(await silentClosed).toBe(1006);
+    await waitFor(() => pingsAnswered >= 2, { what: 'two pings on the healthy connection' });
+    expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
+    await healthy.close();
+  });
+});
+
+describe('operator deactivation', () => {
+  it('closes the operator’s connections on every replica and refuses the token everywhere', async () => {
+    const email = `leaver-${randomUUID().slice(0, 8)}@parley.test`;
+    const password = 'a long enough password';
+    const created = await api<{ id: string }>(stack.gatewayUrl, 'POST', '/api/admin/operators', {
+      token: admin.token,
+      body: { email, name: 'Leaving Agent', password },
+    });
+    expect(created.status).toBe(201);
+    const agent = await loginOperator(stack, email, password);
+    const onFirst = await wsClient(stack.gatewayUrls[0]!, agent.token);
+    const onSecond = await wsClient(stack.gatewayUrls[1]!, agent.token);
+
+    const deactivated = await api(
+      stack.gatewayUrl,
+      'PATCH',
+      `/api/admin/operators/${created.body.id}`,
+      {
+        token: admin.token,
+        body: { active: false },
+      },
+    );
+    expect(deactivated.status).toBe(200);
+    expect((await onFirst.closed).code).toBe(4003);
+    expect((await onSecond.closed).code).toBe(4003);
+    expect(
+      (await api(stack.gatewayUrls[1]!, 'GET', '/api/auth/me', { token: agent.token })).status,
+    ).toBe(401);
+    expect(
+      (await api(stack.gatewayUrl, 'POST', '/api/auth/login', { body: { email, password } }))
+        .status,
+    ).toBe(401);
+
+    const selfDemotion = await api<{ code: string }>(
+      stack.gatewayUrl,
+      'PATCH',
+      `/api/admin/operators/${admin.operator.id}`,
+      {
+        token: admin.token,
+        body: { role: 'agent' },
+      },
+    );
+    expect(selfDemotion.status).toBe(409);
+  });
+});

@@ -22,6 +22,8 @@ import { clientIp, isOriginAllowed } from './origin.ts';
 
 /** Frames waiting behind a slow one; a client that piles up more is flooding. */
 const MAX_PENDING_FRAMES = 200;
+/** Bytes queued for a client that does not read before it is dropped (it reconnects and resumes by seq). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Largest page asked of the chat service while filling a gap. */
 const GAP_PAGE = 1000;
 
@@ -103,6 +105,12 @@ export function createWsGateway(deps: {
 
   function send(conn: Connection, frame: ServerFrame): void {
     if (conn.ws.readyState !== conn.ws.OPEN) return;
+    if (conn.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // A client that stopped reading would otherwise grow this process's memory without bound.
+      log.warn({ connection: conn.id }, 'slow consumer terminated');
+      conn.ws.terminate();
+      return;
+    }
     conn.ws.send(JSON.stringify(frame));
     metrics.framesOut.inc({ type: frame.type });
   }
@@ -160,7 +168,7 @@ export function createWsGateway(deps: {
       if (open >= cfg.WS_MAX_CONNECTIONS_PER_IP) {
         return refuseUpgrade(socket, 'rate_limited', 'Too many connections from this address');
       }
-      connectionsPerIp.set(ip, open + 1);
+      // Counted once the handshake succeeds: a malformed handshake never reaches the callback.
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal, ip, req));
     })().catch((err: unknown) => {
       log.error({ err }, 'upgrade failed');
@@ -190,6 +198,7 @@ export function createWsGateway(deps: {
       chain: Promise.resolve(),
     };
     connections.add(conn);
+    connectionsPerIp.set(ip, (connectionsPerIp.get(ip) ?? 0) + 1);
     metrics.connections.inc({ role: principal.kind });
     if (principal.kind === 'visitor') addTo(visitorConnections, principal.user_id, conn);
 
@@ -565,8 +574,6 @@ export function createWsGateway(deps: {
   timed('chat.evt.operator_changed', ({ operator }) => {
     if (operator.active) return;
     // A deactivated operator loses every open connection at once, on every gateway.
-    for (const conn of operatorChannels.get(operator.id) ?? [])
-      conn.ws.close(WsCloseCode.forbidden, 'Deactivated');
     for (const conn of connections) {
       if (conn.principal.kind === 'operator' && conn.principal.operator_id === operator.id) {
         conn.ws.close(WsCloseCode.forbidden, 'Deactivated');
