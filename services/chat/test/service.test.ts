@@ -361,6 +361,17 @@ describe('internal attachment HTTP', () => {
     expect(got.headers.get('content-disposition')).toMatch(/^inline;/);
     expect(Buffer.from(await got.arrayBuffer()).equals(PNG_1X1)).toBe(true);
 
+    const part = await fetch(`${replicas[0]!.url}/internal/attachments/${attachment.id}`, {
+      headers: { range: 'bytes=8-15' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 8-15/${PNG_1X1.length}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(PNG_1X1.subarray(8, 16))).toBe(true);
+    const beyond = await fetch(`${replicas[0]!.url}/internal/attachments/${attachment.id}`, {
+      headers: { range: 'bytes=5000-6000' },
+    });
+    expect(beyond.status).toBe(416);
+
     const meta = await bus.request('chat.rpc.attachment_get', { id: attachment.id });
     expect(meta).toMatchObject({ id: attachment.id, chat_id: chat.id });
     const sent = await bus.request('chat.rpc.send_message', {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AttachmentBlobs } from '../domain/store.ts';
+import type { AttachmentBlobs, ByteRange } from '../domain/store.ts';
 
 /** Attachment bytes as files under ATTACHMENTS_DIR, fanned out by the id's first two characters. */
 export class DiskBlobs implements AttachmentBlobs {
@@ -20,7 +20,7 @@ export class DiskBlobs implements AttachmentBlobs {
     return key;
   }
 
-  async open(storageKey: string): Promise<NodeJS.ReadableStream | null> {
+  async open(storageKey: string, range?: ByteRange): Promise<NodeJS.ReadableStream | null> {
     const target = path.resolve(this.dir, storageKey);
     if (!target.startsWith(this.dir + path.sep)) return null;
     try {
@@ -28,7 +28,7 @@ export class DiskBlobs implements AttachmentBlobs {
     } catch {
       return null;
     }
-    return createReadStream(target);
+    return createReadStream(target, range ? { start: range.start, end: range.end } : {});
   }
 
   async close(): Promise<void> {}

@@ -27,6 +27,7 @@ import type {
   AppendResult,
   AttachmentBlobs,
   AttachmentRecord,
+  ByteRange,
   ChatListCursor,
   ChatRecord,
   ChatStore,
@@ -810,11 +811,16 @@ export class GridFsBlobs implements AttachmentBlobs {
     return fileId.toHexString();
   }
 
-  async open(storageKey: string): Promise<NodeJS.ReadableStream | null> {
+  async open(storageKey: string, range?: ByteRange): Promise<NodeJS.ReadableStream | null> {
     if (!ObjectId.isValid(storageKey)) return null;
     const id = new ObjectId(storageKey);
     const exists = await this.bucket.find({ _id: id }).limit(1).hasNext();
-    return exists ? this.bucket.openDownloadStream(id) : null;
+    if (!exists) return null;
+    // GridFS's end is exclusive; HTTP's is inclusive.
+    return this.bucket.openDownloadStream(
+      id,
+      range ? { start: range.start, end: range.end + 1 } : {},
+    );
   }
 
   /** The client is closed by the store that shares it. */

@@ -220,7 +220,8 @@ export class SqliteChatStore implements ChatStore {
     this.db = new DatabaseSync(filePath);
     this.db.exec(`PRAGMA busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 10_000)}`);
     this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = NORMAL');
+    // FULL: a commit is on disk before the event about it is published.
+    this.db.exec('PRAGMA synchronous = FULL');
     this.db.exec('PRAGMA foreign_keys = ON');
   }
 

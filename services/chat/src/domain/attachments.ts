@@ -114,9 +114,9 @@ export function servesInline(contentType: string): boolean {
 /** A filename safe to keep: no path, no control characters, bounded length. */
 export function cleanFilename(raw: string | null, fallbackExt: string): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
+  const cleaned = Array.from(base)
+    .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f && ch !== '"')
+    .join('')
     .trim()
     .slice(0, 200);
   return cleaned.length > 0 ? cleaned : `attachment${fallbackExt}`;

@@ -210,6 +210,12 @@ export interface ChatStore {
   ): Promise<OperatorRecord | null>;
 }
 
+/** Inclusive byte offsets, as in an HTTP Range header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** Where attachment bytes live: files under ATTACHMENTS_DIR (SQLite) or GridFS (MongoDB). */
 export interface AttachmentBlobs {
   /** Moves/copies the finished temp file into storage; returns the storage key. */
@@ -219,7 +225,7 @@ export interface AttachmentBlobs {
     contentType: string;
     name: string;
   }): Promise<string>;
-  /** A readable stream of the bytes, or null when missing. */
-  open(storageKey: string): Promise<NodeJS.ReadableStream | null>;
+  /** A readable stream of the bytes (optionally of an inclusive byte range), or null when missing. */
+  open(storageKey: string, range?: ByteRange): Promise<NodeJS.ReadableStream | null>;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
+import parseRange from 'range-parser';
 import { AppError, AttachmentId, ChatId, httpStatusByErrorCode } from '@parley/contracts';
 import type { Logger } from '@parley/runtime';
 import { servesInline, storeAttachment } from '../domain/attachments.ts';
@@ -19,7 +20,8 @@ import type { AttachmentBlobs, ChatStore } from '../domain/store.ts';
  *
  * POST /internal/attachments   headers x-chat-id, x-filename (URI-encoded), content-type; raw body
  *                              → 201 Attachment JSON
- * GET  /internal/attachments/:id → the bytes, with Content-Type, Content-Disposition, nosniff
+ * GET  /internal/attachments/:id → the bytes, with Content-Type, Content-Disposition, nosniff;
+ *                              honours a single Range (206 / 416): forward Range and the status
  */
 
 function sendError(res: http.ServerResponse, err: AppError): void {
@@ -116,11 +118,24 @@ export function createAttachmentHttp(deps: {
     if (!parsed.success) throw new AppError('not_found', 'Attachment not found');
     const record = await deps.store.getAttachment(parsed.data);
     if (!record) throw new AppError('not_found', 'Attachment not found');
-    const stream = await deps.blobs.open(record.storage_key);
+    // One byte range (Safari plays audio only from servers that honour Range); others get it all.
+    const rangeHeader = header(req, 'range');
+    const ranges = rangeHeader ? parseRange(record.size, rangeHeader, { combine: true }) : -2;
+    if (ranges === -1) {
+      res.writeHead(416, { 'content-range': `bytes */${record.size}` }).end();
+      return;
+    }
+    const range =
+      Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1
+        ? ranges[0]
+        : undefined;
+    const stream = await deps.blobs.open(record.storage_key, range);
     if (!stream) throw new AppError('not_found', 'Attachment content is missing');
-    res.writeHead(200, {
+    res.writeHead(range ? 206 : 200, {
       'content-type': record.content_type,
-      'content-length': String(record.size),
+      'content-length': String(range ? range.end - range.start + 1 : record.size),
+      ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {}),
+      'accept-ranges': 'bytes',
       'content-disposition': contentDisposition(record.name, {
         type: servesInline(record.content_type) ? 'inline' : 'attachment',
       }),
