@@ -73,7 +73,17 @@ export function summariseProfile(file: string, topN = 15): Omit<ProfileSummary, 
     samples: total,
     idle_percent: total > 0 ? Math.round((idle / total) * 1000) / 10 : 0,
     top,
+    by_module: byModule,
   };
+}
+
+function moduleOf(fn: string, location: string): string {
+  if (!location) return fn === '(garbage collector)' ? 'gc' : 'native (I/O syscalls, builtins)';
+  if (location.startsWith('node:')) return 'node internals';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(location);
+  if (pkg?.[1]) return pkg[1];
+  const own = /((?:services|packages|contracts)\/[^/]+)/.exec(location);
+  return own?.[1] ?? location;
 }
 
 function shorten(location: string): string {

@@ -123,6 +123,9 @@ export interface BenchReport {
     memory_mb: number;
     node: string;
     open_files_limit: number;
+    /** 1/5/15-minute load averages at start and end: other work on the machine skews the numbers. */
+    load_average_start: number[];
+    load_average_end: number[];
   };
   options: Omit<BenchOptions, 'log'>;
   results: Partial<Record<TargetKind, TargetResult>>;
