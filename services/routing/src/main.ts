@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   connectBus,
   createMetrics,
@@ -10,6 +12,7 @@ import { createNatsChat } from './adapters/nats-chat.ts';
 import { createNatsEvents } from './adapters/nats-events.ts';
 import { createRedisStore } from './adapters/redis-store.ts';
 import type { RoutingConfig } from './config.ts';
+import { startOutboxRelay } from './domain/outbox-relay.ts';
 import { RoutingService } from './domain/routing.ts';
 import { startNatsTransport } from './transport/nats.ts';
 
@@ -34,6 +37,12 @@ export async function start(
     chat: createNatsChat(bus),
     events: createNatsEvents(bus),
     logger: logger.child({ module: 'routing' }),
+  });
+  const relay = startOutboxRelay({
+    store,
+    routing,
+    holder: `${hostname()}:${process.pid}:${randomUUID()}`,
+    logger,
   });
   const transport = await startNatsTransport(bus, routing, logger);
 
@@ -72,6 +81,8 @@ export async function start(
       clearInterval(timer);
       await transport.stop();
       await ticking;
+      // Relays what is left, then hands the lease on.
+      await relay.stop();
       await bus.drain();
       await store.disconnect();
       await ops.close();

@@ -53,14 +53,20 @@ export class EventLog {
       .map((e) => e.payload as EventPayload<S>);
   }
 
+  /** A point in the log: `wait(..., { after })` ignores everything recorded before it. */
+  mark(): number {
+    return this.events.length;
+  }
+
   /** Resolves with the first event (already seen or future) that matches. */
   wait<S extends EventSubject>(
     subject: S,
     match: (p: EventPayload<S>) => boolean = () => true,
-    timeoutMs = 10_000,
+    opts: { after?: number; timeoutMs?: number } = {},
   ): Promise<EventPayload<S>> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
     const m = (e: Recorded) => e.subject === subject && match(e.payload as EventPayload<S>);
-    const seen = this.events.find(m);
+    const seen = this.events.slice(opts.after ?? 0).find(m);
     if (seen) return Promise.resolve(seen.payload as EventPayload<S>);
     return new Promise((resolve, reject) => {
       const t = setTimeout(
@@ -91,8 +97,37 @@ export class ChatStandIn {
   readonly messages = new Map<string, SupportMessage[]>();
   readonly visitorChats = new Map<string, ChatId>();
 
+  private waiters: Array<() => void> = [];
+
   history(chatId: string): string[] {
     return (this.messages.get(chatId) ?? []).map((m) => `${m.sender_type}: ${m.content}`);
+  }
+
+  /** Resolves with the chat's history once it holds `count` messages (system lines arrive after events). */
+  historyOf(chatId: string, count: number, timeoutMs = 10_000): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const lines = this.history(chatId);
+        if (lines.length < count) return false;
+        resolve(lines);
+        return true;
+      };
+      if (check()) return;
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(`chat ${chatId} has ${this.history(chatId).length} of ${count} messages`),
+          ),
+        timeoutMs,
+      );
+      const waiter = () => {
+        if (check()) {
+          clearTimeout(t);
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+        }
+      };
+      this.waiters.push(waiter);
+    });
   }
 
   store(
@@ -111,6 +146,7 @@ export class ChatStandIn {
     };
     list.push(message);
     this.messages.set(chatId, list);
+    for (const w of [...this.waiters]) w();
     return message;
   }
 }
@@ -220,6 +256,7 @@ export async function startBed(): Promise<Bed> {
       const seen = log.wait(
         'routing.evt.operator_changed',
         (e) => e.operator.id === op.id && e.operator.connections > 0,
+        { after: log.mark() },
       );
       bus.publish('gateway.evt.connection', {
         gateway_id: gateway,

@@ -40,9 +40,10 @@ const SCRIPTS = [
   'invite',
   'page_view',
   'read',
+  'outbox',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type ScriptCall = (...args: Array<string | number>) => Promise<string>;
+type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 type DefinedCommands = Record<string, ScriptCall | undefined>;
 
 const luaDir = new URL('./lua/', import.meta.url);
@@ -200,6 +201,43 @@ function toAppError(err: unknown): unknown {
   return err;
 }
 
+/** Turns a script's JSON answer into typed changes. */
+export function parseChanges<R>(encoded: string): Changes<R> {
+  const raw = JSON.parse(encoded) as RawChanges;
+  const sessionUsers = new Map<string, { name: string | null; email: string | null }>();
+  for (const s of list(raw.sessions))
+    sessionUsers.set(s.chat_id, { name: orNull(s.user_name), email: orNull(s.user_email) });
+  return {
+    result: raw.result as R,
+    assigned: list(raw.assigned).map((a) => ({
+      chatId: a.chat_id as ChatId,
+      operatorId: a.operator_id as OperatorId,
+      operatorName: a.operator_name,
+      reason: a.reason,
+      from: a.from_operator_id
+        ? { id: a.from_operator_id as OperatorId, name: a.from_operator_name || '' }
+        : null,
+    })),
+    unassigned: list(raw.unassigned).map((u) => ({
+      chatId: u.chat_id as ChatId,
+      operatorId: u.operator_id as OperatorId,
+      operatorName: u.operator_name,
+      reason: u.reason,
+      toQueue: u.to_queue,
+    })),
+    closed: list(raw.closed).map((c) => ({
+      chatId: c.chat_id as ChatId,
+      byKind: c.by_kind,
+      byName: c.by_name,
+    })),
+    sessions: list(raw.sessions).map(toSession),
+    sessionUsers,
+    operators: list(raw.operators).map(toPresence),
+    queue: raw.queue === undefined ? null : list(raw.queue).map(toQueueEntry),
+    visitorsChanged: raw.visitors_changed,
+  };
+}
+
 export function createRedisStore(opts: {
   url: string;
   prefix: string;
@@ -218,48 +256,21 @@ export function createRedisStore(opts: {
   }
 
   async function run<R>(name: ScriptName, ...args: Array<string | number>): Promise<Changes<R>> {
-    let raw: RawChanges;
+    let encoded: string;
     try {
-      raw = JSON.parse(await commands[name](...args)) as RawChanges;
+      encoded = String(await commands[name](...args));
     } catch (err) {
       throw toAppError(err);
     }
-    const sessionUsers = new Map<string, { name: string | null; email: string | null }>();
-    for (const s of list(raw.sessions))
-      sessionUsers.set(s.chat_id, { name: orNull(s.user_name), email: orNull(s.user_email) });
-    return {
-      result: raw.result as R,
-      assigned: list(raw.assigned).map((a) => ({
-        chatId: a.chat_id as ChatId,
-        operatorId: a.operator_id as OperatorId,
-        operatorName: a.operator_name,
-        reason: a.reason,
-        from: a.from_operator_id
-          ? { id: a.from_operator_id as OperatorId, name: a.from_operator_name || '' }
-          : null,
-      })),
-      unassigned: list(raw.unassigned).map((u) => ({
-        chatId: u.chat_id as ChatId,
-        operatorId: u.operator_id as OperatorId,
-        operatorName: u.operator_name,
-        reason: u.reason,
-        toQueue: u.to_queue,
-      })),
-      closed: list(raw.closed).map((c) => ({
-        chatId: c.chat_id as ChatId,
-        byKind: c.by_kind,
-        byName: c.by_name,
-      })),
-      sessions: list(raw.sessions).map(toSession),
-      sessionUsers,
-      operators: list(raw.operators).map(toPresence),
-      queue: raw.queue === undefined ? null : list(raw.queue).map(toQueueEntry),
-      visitorsChanged: raw.visitors_changed,
-    };
+    return parseChanges<R>(encoded);
   }
 
+  // XREAD BLOCK holds its connection, so the relay reads on its own one.
+  let blocking: Redis | undefined;
+  const outboxKey = `${opts.prefix}outbox`;
+
   async function read<T>(what: string, arg = ''): Promise<T> {
-    return JSON.parse(await commands.read(what, arg)) as T;
+    return JSON.parse(String(await commands.read(what, arg))) as T;
   }
 
   const grace = () => [opts.operatorGraceMs, opts.visitorGraceMs] as const;
@@ -276,6 +287,7 @@ export function createRedisStore(opts: {
         i.preview ?? '',
         i.seq,
         randomUUID(),
+        i.writtenAt.getTime(),
       ),
     take: (chatId, operatorId) => run('take', chatId, operatorId),
     transfer: (i) =>
@@ -369,7 +381,37 @@ export function createRedisStore(opts: {
         identity: r.visitor && r.visitor.identity ? r.visitor.identity : null,
       };
     },
+    outbox: {
+      async lease(holder, ttlMs) {
+        return (await commands.outbox('lease', holder, ttlMs, '')) === 1;
+      },
+      async release(holder) {
+        await commands.outbox('release', holder, 0, '');
+      },
+      async advance(holder, entryId, ttlMs) {
+        return (await commands.outbox('advance', holder, ttlMs, entryId)) === 1;
+      },
+      cursor: async () => String(await commands.outbox('cursor', '', 0, '')),
+      async read(after, blockMs) {
+        blocking ??= redis.duplicate();
+        const reply = (await blocking.xread(
+          'COUNT',
+          50,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          outboxKey,
+          after,
+        )) as Array<[string, Array<[string, string[]]>]> | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        return entries.map(([id, fields]) => ({
+          id,
+          changes: parseChanges<unknown>(fields[1] ?? '{}'),
+        }));
+      },
+    },
     async disconnect() {
+      blocking?.disconnect();
       await redis.quit();
     },
   };

@@ -11,8 +11,10 @@ import type {
   SupportMessage,
   UserId,
 } from '@parley/contracts';
-import type { Actor, VisitorIdentity } from '@parley/contracts/nats';
+import type { Actor, EventPayload, EventSubject, VisitorIdentity } from '@parley/contracts/nats';
 import type { AssignmentReason } from '@parley/contracts/ws';
+
+export type RoutingEventSubject = Extract<EventSubject, `routing.evt.${string}`>;
 
 /** One chat handed to an operator by a state change. */
 export interface Assignment {
@@ -74,6 +76,7 @@ export interface RoutingStore {
     userEmail: string | null;
     preview: string | null;
     seq: number;
+    writtenAt: Date;
   }): Promise<Changes<{ opened: boolean; duplicate: boolean }>>;
   take(chatId: ChatId, operatorId: OperatorId): Promise<Changes<true>>;
   transfer(input: {
@@ -119,6 +122,17 @@ export interface RoutingStore {
   ): Promise<{ operator: OperatorPresence | null; sessions: RoutingSession[] }>;
   onlineVisitors(): Promise<OnlineVisitor[]>;
   visitor(userId: UserId): Promise<{ chatId: ChatId | null; identity: VisitorIdentity | null }>;
+  /** Changes recorded atomically with each state change, relayed to NATS in order. */
+  outbox: {
+    /** Takes or renews the single relay lease. */
+    lease(holder: string, ttlMs: number): Promise<boolean>;
+    release(holder: string): Promise<void>;
+    /** Id of the last relayed entry. */
+    cursor(): Promise<string>;
+    read(after: string, blockMs: number): Promise<Array<{ id: string; changes: Changes<unknown> }>>;
+    /** Marks an entry relayed; false when the lease was lost meanwhile. */
+    advance(holder: string, entryId: string, ttlMs: number): Promise<boolean>;
+  };
   disconnect(): Promise<void>;
 }
 
@@ -134,25 +148,11 @@ export interface ChatPort {
   ): Promise<SupportMessage>;
 }
 
-/** Durable routing.evt.* publication. */
+/** Durable routing.evt.* publication; msgId lets JetStream drop a resent duplicate. */
 export interface RoutingEvents {
-  sessionChanged(session: RoutingSession): Promise<void>;
-  assigned(input: {
-    session: RoutingSession;
-    operatorId: OperatorId;
-    reason: AssignmentReason;
-    from: { id: OperatorId; name: string } | null;
-    userName: string | null;
-    userEmail: string | null;
-  }): Promise<void>;
-  unassigned(chatId: ChatId, operatorId: OperatorId, reason: Unassignment['reason']): Promise<void>;
-  queueChanged(queue: QueueEntry[]): Promise<void>;
-  operatorChanged(operator: OperatorPresence): Promise<void>;
-  visitorsChanged(visitors: OnlineVisitor[]): Promise<void>;
-  invitation(input: {
-    userId: UserId;
-    chatId: ChatId;
-    operator: { id: OperatorId; name: string };
-    message: SupportMessage;
-  }): Promise<void>;
+  publish<S extends RoutingEventSubject>(
+    subject: S,
+    payload: EventPayload<S>,
+    msgId?: string,
+  ): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import {
   AppError,
+  PREVIEW_LENGTH,
   type ChatId,
   type OnlineVisitor,
   type Operator,
@@ -18,8 +19,9 @@ import { systemMessagesFor } from './system-messages.ts';
 
 /**
  * Routing: operator states, the wait queue, assignment, transfer, close and invitations.
- * Every state change is one atomic store operation; afterwards this announces what changed
- * (routing.evt.*) and records joins, transfers and closes in the chat history.
+ * Every state change is one atomic store operation that also records what changed in an
+ * outbox; `publish` (run by the outbox relay) announces it on routing.evt.* and records joins,
+ * transfers and closes in the chat history.
  */
 export class RoutingService {
   private readonly store: RoutingStore;
@@ -43,23 +45,22 @@ export class RoutingService {
   async onMessageCreated(event: EventPayload<'chat.evt.message_created'>): Promise<void> {
     const { message, chat } = event;
     if (message.sender_type !== 'user') return;
-    const changes = await this.store.openSession({
+    await this.store.openSession({
       chatId: message.chat_id,
       userId: chat.user_id,
       userName: chat.user_name,
       userEmail: chat.user_email,
       preview:
-        message.content.slice(0, 100) ||
+        message.content.slice(0, PREVIEW_LENGTH) ||
         (message.attachments.length ? `[${message.attachments[0]?.kind}]` : null),
       seq: message.seq,
+      writtenAt: new Date(message.created_at),
     });
-    await this.announce(changes);
   }
 
   async take(chatId: ChatId, operatorId: OperatorId): Promise<RoutingSession> {
     await this.ensureOperator(operatorId);
     const changes = await this.store.take(chatId, operatorId);
-    await this.announce(changes);
     return this.sessionOrThrow(chatId, changes);
   }
 
@@ -78,7 +79,6 @@ export class RoutingService {
       to,
       force,
     });
-    await this.announce(changes);
     return this.sessionOrThrow(chatId, changes);
   }
 
@@ -95,21 +95,18 @@ export class RoutingService {
           ? { kind: actor.kind, id: actor.user_id as string, isAdmin: false, name: '' }
           : { kind: actor.kind, id: '', isAdmin: true, name: '' };
     const changes = await this.store.close(chatId, who);
-    await this.announce(changes);
     return this.sessionOrThrow(chatId, changes);
   }
 
   async setStatus(operatorId: OperatorId, status: OperatorStatus): Promise<OperatorPresence> {
     await this.ensureOperator(operatorId);
     const changes = await this.store.setStatus(operatorId, status);
-    await this.announce(changes);
     return changes.result;
   }
 
   /** The operator's account changed (capacity, name, deactivation). */
   async operatorUpdated(operator: Operator): Promise<OperatorPresence> {
     const changes = await this.store.upsertOperator(operator);
-    await this.announce(changes);
     return changes.result;
   }
 
@@ -122,9 +119,7 @@ export class RoutingService {
         id: who.operator_id,
         connectionId: event.connection_id,
       };
-      await this.announce(
-        await this.store.connection(event.gateway_id, member, event.connected, null),
-      );
+      await this.store.connection(event.gateway_id, member, event.connected, null);
       return;
     }
     const member: Member = {
@@ -135,9 +130,7 @@ export class RoutingService {
     const info = event.connected
       ? { identity: who.visitor, userAgent: who.user_agent, country: who.country }
       : null;
-    await this.announce(
-      await this.store.connection(event.gateway_id, member, event.connected, info),
-    );
+    await this.store.connection(event.gateway_id, member, event.connected, info);
   }
 
   async heartbeat(event: EventPayload<'gateway.evt.heartbeat'>): Promise<void> {
@@ -149,18 +142,16 @@ export class RoutingService {
     }
     for (const v of event.visitors)
       members.push({ kind: 'visitor', id: v.user_id, connectionId: v.connection_id });
-    await this.announce(await this.store.heartbeat(event.gateway_id, members));
+    await this.store.heartbeat(event.gateway_id, members);
   }
 
   async pageView(event: EventPayload<'gateway.evt.page_view'>): Promise<void> {
-    await this.announce(
-      await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at)),
-    );
+    await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at));
   }
 
   /** Grace periods and silent gateways; every replica calls this, each due timer fires once. */
   async tick(): Promise<void> {
-    await this.announce(await this.store.tick());
+    await this.store.tick();
   }
 
   /** Seed 004: the operator writes first to a visitor who is browsing. */
@@ -174,7 +165,7 @@ export class RoutingService {
     const visitor = await this.store.visitor(userId);
     if (!visitor.identity) throw new AppError('not_found', 'This visitor is not online');
     const chatId = await this.chat.visitorChatId(visitor.identity);
-    const changes = await this.store.invite({
+    await this.store.invite({
       chatId,
       userId,
       operatorId,
@@ -186,10 +177,9 @@ export class RoutingService {
       { id: operatorId, name: operator.name },
       content,
     );
-    await this.announce(changes);
-    await this.events.invitation({
-      userId,
-      chatId,
+    await this.events.publish('routing.evt.invitation', {
+      user_id: userId,
+      chat_id: chatId,
       operator: { id: operatorId, name: operator.name },
       message,
     });
@@ -251,29 +241,42 @@ export class RoutingService {
     return session;
   }
 
-  /** Publishes what one state change did, in an order a reader can follow. */
-  private async announce(changes: Changes<unknown>): Promise<void> {
+  /**
+   * Publishes what one state change did, in an order a reader can follow. Called by the outbox
+   * relay (one replica at a time), never by the operation itself, so nothing is lost in a crash.
+   */
+  async publish(changes: Changes<unknown>, entryId: string): Promise<void> {
+    let n = 0;
+    const emit: RoutingEvents['publish'] = (subject, payload) =>
+      this.events.publish(subject, payload, `${entryId}:${n++}`);
     const sessionsByChat = new Map(changes.sessions.map((s) => [s.chat_id, s]));
-    for (const u of changes.unassigned)
-      await this.events.unassigned(u.chatId, u.operatorId, u.reason);
+    for (const u of changes.unassigned) {
+      await emit('routing.evt.unassigned', {
+        chat_id: u.chatId,
+        operator_id: u.operatorId,
+        reason: u.reason,
+      });
+    }
     for (const a of changes.assigned) {
       const session = sessionsByChat.get(a.chatId);
       if (!session) continue;
       const user = changes.sessionUsers.get(a.chatId);
-      await this.events.assigned({
+      await emit('routing.evt.assigned', {
         session,
-        operatorId: a.operatorId,
+        operator_id: a.operatorId,
         reason: a.reason,
-        from: a.from,
-        userName: user?.name ?? null,
-        userEmail: user?.email ?? null,
+        from_operator: a.from,
+        user_name: user?.name ?? null,
+        user_email: user?.email ?? null,
       });
     }
-    for (const session of changes.sessions) await this.events.sessionChanged(session);
-    if (changes.queue) await this.events.queueChanged(changes.queue);
-    for (const operator of changes.operators) await this.events.operatorChanged(operator);
-    if (changes.visitorsChanged)
-      await this.events.visitorsChanged(await this.store.onlineVisitors());
+    for (const session of changes.sessions) await emit('routing.evt.session_changed', { session });
+    if (changes.queue) await emit('routing.evt.queue_changed', { queue: changes.queue });
+    for (const operator of changes.operators)
+      await emit('routing.evt.operator_changed', { operator });
+    if (changes.visitorsChanged) {
+      await emit('routing.evt.visitors_changed', { visitors: await this.store.onlineVisitors() });
+    }
     for (const { chatId, text } of systemMessagesFor(changes)) {
       try {
         await this.chat.sendSystemMessage(chatId, text);

@@ -1,7 +1,7 @@
 -- A visitor wrote: open a session in the queue unless one is open already.
--- ARGV: prefix, chat_id, user_id, user_name, user_email, preview, seq, new_session_id
-local chat, uid, uname, uemail, preview, seq, new_id =
-  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+-- ARGV: prefix, chat_id, user_id, user_name, user_email, preview, seq, new_session_id, written_at_ms
+local chat, uid, uname, uemail, preview, seq, new_id, written_at =
+  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
 
 -- Redelivered or older messages change nothing (the durable consumer may deliver twice).
 local seen = tonumber(redis.call('GET', P .. 'chat:' .. chat .. ':seq') or '0')
@@ -13,6 +13,11 @@ local s = session_of(chat)
 if s and s.status ~= 'closed' then
   redis.call('HSET', k_session(chat), 'user_name', uname, 'user_email', uemail, 'preview', preview)
   if s.status == 'waiting' then out.queue_changed = true end
+  return finish({ opened = false, duplicate = false })
+end
+
+-- Written before the close but read after it: the visitor was answered in the closed session.
+if s and s.closed_at ~= '' and written_at < tonumber(s.closed_at) then
   return finish({ opened = false, duplicate = false })
 end
 

@@ -27,6 +27,7 @@ local K_QPOS = P .. 'queue:published'
 local K_TIMERS = P .. 'timers'
 local K_GWS = P .. 'gateways'
 local K_VISITORS = P .. 'visitors'
+local K_OUTBOX = P .. 'outbox'
 
 -- What a script changed, for the service to publish afterwards.
 local out = {
@@ -391,5 +392,12 @@ local function finish(result)
     visitors_changed = out.visitors_changed,
   }
   if out.queue_changed then response.queue = queue_view() end
-  return cjson.encode(response)
+  local encoded = cjson.encode(response)
+  -- The outbox: what changed is recorded in the same atomic step as the change, so a replica
+  -- crashing right after still gets it published (by whichever replica relays the outbox).
+  if #out.assigned > 0 or #out.unassigned > 0 or #out.closed > 0 or #sessions > 0 or #ops > 0
+    or out.queue_changed or out.visitors_changed then
+    redis.call('XADD', K_OUTBOX, '*', 'changes', encoded)
+  end
+  return encoded
 end
