@@ -85,7 +85,8 @@ export async function detectType(
 ): Promise<DetectedType> {
   const detected = await fileTypeFromFile(filePath);
   const claimed = (claimedType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (detected) {
+  // XML is text to us: SVG (kept as a download) or plain text.
+  if (detected && detected.mime !== 'application/xml') {
     const kind = DETECTED[detected.mime];
     if (kind) return { content_type: detected.mime, kind };
     if (AUDIO_CONTAINERS.has(detected.mime) && claimed.startsWith('audio/')) {
