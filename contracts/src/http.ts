@@ -96,6 +96,12 @@ export const MarkReadResponse = z.object({
 });
 export type MarkReadResponse = z.infer<typeof MarkReadResponse>;
 
+/** Query of GET /api/support_chat and GET /api/admin/chats/:id: how many newest messages to include. */
+export const ChatQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+  .strict();
+export type ChatQuery = z.infer<typeof ChatQuery>;
+
 /** Query of GET …/messages: exactly one of after_seq (catch-up, polling) or before_seq (older page). */
 export const MessagesQuery = z
   .object({

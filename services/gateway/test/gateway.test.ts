@@ -384,6 +384,14 @@ describe('resume after reconnect', () => {
         (f) => f.type === 'subscribed',
       );
       expect(subscribed).toMatchObject({ recovered: false, last_seq: 8 });
+      // A client claiming seqs the chat never had must reload too.
+      const ahead = await wsClient(stack.gatewayUrl, visitor.token);
+      ahead.send({ type: 'subscribe', channel: 'chat', chat_id: visitor.chatId, after_seq: 999 });
+      expect(await ahead.nextFrame((f) => f.type === 'subscribed')).toMatchObject({
+        recovered: false,
+        last_seq: 8,
+      });
+      await ahead.close();
       const ack = await client.sendMessage(visitor.chatId, 'live again');
       await client.nextFrame((f) => f.type === 'new_message' && f.message.seq === ack.message.seq);
       expect(
@@ -737,6 +745,18 @@ describe('graceful shutdown', () => {
     expect(reconnect.type).toBe('reconnect');
     expect((await client.closed).code).toBe(1012);
     await stopped;
+  });
+
+  it('exposes its gateway metrics', async () => {
+    const visitor = await createVisitor(stack);
+    const client = await wsClient(stack.gatewayUrl, visitor.token);
+    client.send({ type: 'ping' });
+    await client.nextFrame((f) => f.type === 'pong');
+    const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+    expect(metrics).toMatch(/parley_gateway_ws_connections\{[^}]*role="visitor"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/parley_gateway_ws_frames_in_total\{[^}]*type="ping"/);
+    expect(metrics).toContain('parley_gateway_fanout_seconds_bucket');
+    await client.close();
   });
 });
 

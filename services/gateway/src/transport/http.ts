@@ -315,7 +315,7 @@ export function createHttpApp(deps: {
   }
 
   api.get('/support_chat', visitorsOnly, async (req, res) => {
-    const query = parse(http.MessagesQuery, queryOf(req), 'query');
+    const query = parse(http.ChatQuery, queryOf(req), 'query');
     const chat: SupportChat = await visitorChat(res, query.limit);
     res.json(chat);
   });
@@ -375,7 +375,7 @@ export function createHttpApp(deps: {
 
   api.get('/admin/chats/:chat_id', operatorsOnly, async (req, res) => {
     const chatId = chatIdParam(req);
-    const query = parse(http.MessagesQuery, queryOf(req), 'query');
+    const query = parse(http.ChatQuery, queryOf(req), 'query');
     const chat = await bus.request(
       'chat.rpc.admin_chat',
       { chat_id: chatId, viewer: operatorOf(res).operator_id, limit: query.limit },

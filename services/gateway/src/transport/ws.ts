@@ -443,8 +443,9 @@ export function createWsGateway(deps: {
         send(conn, { type: 'rejected', channel: 'chat', chat_id: chatId, reason });
         return;
       }
-      if (page.has_more) {
-        // Too much was missed to stream: the client reloads the chat, live continues after last_seq.
+      // Too much was missed to stream, or the client claims seqs the chat never had (a reset
+      // store): either way it reloads the chat, and live continues after the chat's last_seq.
+      if (page.has_more || afterSeq > page.last_seq) {
         sub.lastSeq = page.last_seq;
         send(conn, {
           type: 'subscribed',
