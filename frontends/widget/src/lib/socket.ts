@@ -33,6 +33,7 @@ export function createSocket(options: SocketOptions): WidgetSocket {
   const failuresBeforePolling = options.failuresBeforePolling ?? 3;
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
+  const pollingProbeMaxMs = 8_000;
 
   let ws: WebSocket | null = null;
   let state: SocketState = 'closed';
@@ -111,7 +112,9 @@ export function createSocket(options: SocketOptions): WidgetSocket {
   }
 
   function backoff(attempt: number): number {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt, 10));
+    // While polling carries the chat, keep probing for the socket more often so it comes back soon.
+    const cap = polling ? Math.min(maxDelayMs, pollingProbeMaxMs) : maxDelayMs;
+    const ceiling = Math.min(cap, baseDelayMs * 2 ** Math.min(attempt, 10));
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
