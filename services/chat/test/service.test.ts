@@ -334,7 +334,11 @@ describe('chat service over NATS', () => {
 
 describe('internal attachment HTTP', () => {
   const upload = (body: Buffer, headers: Record<string, string>) =>
-    fetch(`${replicas[0]!.url}/internal/attachments`, { method: 'POST', body, headers });
+    fetch(`${replicas[0]!.url}/internal/attachments`, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers,
+    });
 
   it('stores by content type and serves with a safe disposition and nosniff', async () => {
     const chat = await newChat();
