@@ -25,20 +25,21 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   const unsubscribeSecret = resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg);
   const instance = `notify-${os.hostname()}-${process.pid}`;
 
-  const redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
-  await redis.connect();
+  let redis: Redis | undefined;
   let mongo: MongoClient | undefined;
+  let mongoDb: Db | undefined;
   let emailLog: EmailLog;
-  let agendaDb: Db | undefined;
   if (cfg.MONGO_URL) {
     const { MongoClient } = await import('mongodb');
     mongo = await MongoClient.connect(cfg.MONGO_URL);
-    agendaDb = mongo.db(cfg.MONGO_DB);
-    const log = mongoEmailLog(agendaDb, cfg.OUTBOX_LIMIT, logger);
+    mongoDb = mongo.db(cfg.MONGO_DB);
+    const log = mongoEmailLog(mongoDb, cfg.OUTBOX_LIMIT, logger);
     await log.init();
     emailLog = log;
     logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
   } else {
+    redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    await redis.connect();
     emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
     logger.info('jobs and outbox: Redis');
   }
@@ -81,8 +82,8 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
 
   const agenda = await createAgenda({
     name: instance,
-    ...(agendaDb
-      ? { mongo: agendaDb }
+    ...(mongoDb
+      ? { mongo: mongoDb }
       : { redis: { url: cfg.REDIS_URL, keyPrefix: cfg.REDIS_PREFIX } }),
     processEveryMs: cfg.JOB_POLL_INTERVAL,
     lockLifetimeMs: cfg.JOB_LOCK_LIFETIME,
@@ -125,9 +126,9 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     logger,
     checks: [
       { name: 'nats', check: () => bus.isConnected() },
-      { name: 'redis', check: () => redis.status === 'ready' },
-      ...(mongo
-        ? [{ name: 'mongo', check: async () => Boolean(await agendaDb?.command({ ping: 1 })) }]
+      ...(redis ? [{ name: 'redis', check: () => redis?.status === 'ready' }] : []),
+      ...(mongoDb
+        ? [{ name: 'mongo', check: async () => Boolean(await mongoDb?.command({ ping: 1 })) }]
         : []),
     ],
   });
@@ -146,7 +147,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
       await ops.close();
       await bus.drain();
       await mongo?.close();
-      redis.disconnect();
+      redis?.disconnect();
     },
   };
 }

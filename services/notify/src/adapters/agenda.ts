@@ -7,6 +7,7 @@ import type { Logger } from '@parley/runtime';
 import type { JobScheduler, PendingJob, UnreadReplyJob } from '../domain/ports.ts';
 
 export const UNREAD_REPLY_JOB = 'unread-reply-email';
+const JOBS_COLLECTION = 'notify_jobs';
 
 /** Agenda on MongoDB when a database is given, otherwise on Redis (@agendajs/redis-backend). */
 export async function createAgenda(opts: {
@@ -20,7 +21,9 @@ export async function createAgenda(opts: {
   let backend;
   if (opts.mongo) {
     const { MongoBackend } = await import('@agendajs/mongo-backend');
-    backend = new MongoBackend({ mongo: opts.mongo, collection: 'notify_jobs' });
+    backend = new MongoBackend({ mongo: opts.mongo, collection: JOBS_COLLECTION });
+    // pendingFor() looks a chat's jobs up by data.chat_id on every event.
+    await opts.mongo.collection(JOBS_COLLECTION).createIndex({ name: 1, 'data.chat_id': 1 });
   } else if (opts.redis) {
     backend = new RedisBackend({
       connectionString: opts.redis.url,

@@ -35,17 +35,32 @@ export function outboxMailer(log: EmailLog): Mailer {
   };
 }
 
-/** HTTP status of a SendGrid failure, or null for network errors (no response). */
+/** HTTP status of a SendGrid failure, or null when no response came back. */
 function statusOf(err: unknown): number | null {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'number' ? code : null;
 }
 
-/** 429 (rate limited), 5xx and network failures are worth retrying; other 4xx never succeed. */
+/** Network failures where the request certainly never reached SendGrid. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * 429 (rate limited) and 5xx are retried, and so are connection failures that prove the
+ * request never left. A timeout or reset after sending is ambiguous (SendGrid may have
+ * accepted it): not retried, so a visitor never gets the same email twice. Other 4xx never
+ * succeed on a retry.
+ */
 export function isRetryableSendError(err: unknown): boolean {
   const status = statusOf(err);
-  if (status === null) return true;
-  return status === 429 || status >= 500;
+  if (status !== null) return status === 429 || status >= 500;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
 }
 
 export interface SendFn {
@@ -131,5 +146,7 @@ function describeSendError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const bodyText =
     body === undefined ? '' : ` ${typeof body === 'string' ? body : JSON.stringify(body)}`;
-  return `${status ?? 'network'}: ${message}${bodyText}`.slice(0, 1000);
+  const code = (err as { code?: unknown }).code;
+  const kind = status ?? (typeof code === 'string' ? code : 'network');
+  return `${kind}: ${message}${bodyText}`.slice(0, 1000);
 }
