@@ -46,13 +46,14 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
     logger.info({ outcome }, 'admin operator bootstrap');
   }
 
+  const registry = createMetrics('chat');
   const inFlight = new InFlight();
-  const rpc = serveChatRpc(bus, domain, inFlight);
+  const rpc = serveChatRpc(bus, domain, inFlight, registry);
 
   const ops = await startOpsServer({
     host: cfg.HTTP_HOST,
     port: cfg.HTTP_PORT,
-    registry: createMetrics('chat'),
+    registry,
     lifecycle,
     logger,
     checks: [

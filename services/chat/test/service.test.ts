@@ -171,6 +171,12 @@ describe('chat service over NATS', () => {
     const later = await sendAs(chat.id, 'later', 'user');
     await log.next('chat.evt.message_created', (p) => p.message.id === later.message.id);
     expect(log.count('chat.evt.message_created', (p) => p.message.id === sent.message.id)).toBe(1);
+    const metrics = await Promise.all(
+      replicas.map(async (r) => (await fetch(`${r.url}/metrics`)).text()),
+    );
+    expect(metrics.join('\n')).toMatch(
+      /parley_chat_messages_total\{result="duplicate",service="chat"\} 1/,
+    );
     const stored = await bus.request('chat.rpc.messages_after', {
       chat_id: chat.id,
       after_seq: 0,
@@ -437,5 +443,16 @@ describe('internal attachment HTTP', () => {
     expect(missing.status).toBe(404);
     const summary = await bus.request('chat.rpc.chat_summary', { chat_id: chat.id });
     expect(summary?.message_count).toBe(0);
+  });
+});
+
+describe('shutdown', () => {
+  it('stops one replica cleanly on SIGTERM while the other keeps answering', async () => {
+    const leaving = replicas[1]!;
+    await leaving.stop();
+    expect(leaving.proc.exitCode).toBe(0);
+    const chat = await newChat();
+    const sent = await sendAs(chat.id, 'still here', 'user');
+    expect(sent.message.seq).toBe(1);
   });
 });

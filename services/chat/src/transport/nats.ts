@@ -1,4 +1,5 @@
-import type { Bus } from '@parley/runtime';
+import { AppError } from '@parley/contracts/errors';
+import { Counter, Histogram, type Bus, type Registry } from '@parley/runtime';
 import type { EventPayload, EventSubject } from '@parley/contracts/nats';
 import type { ChatDomain, EventPublisher } from '../domain/chats.ts';
 
@@ -18,17 +19,58 @@ export function busPublisher(bus: Bus): EventPublisher {
  * validates each request against the contracts schema before the handler runs, so only checked
  * strings and numbers reach the store (an object such as {"$ne": null} is a bad_request).
  */
-export function serveChatRpc(bus: Bus, domain: ChatDomain, inFlight: InFlight): ChatRpcServer {
+export function serveChatRpc(
+  bus: Bus,
+  domain: ChatDomain,
+  inFlight: InFlight,
+  registry: Registry,
+): ChatRpcServer {
   const q = { queue: QUEUE };
+  const duration = new Histogram({
+    name: 'parley_chat_rpc_duration_seconds',
+    help: 'Chat RPC handling time by subject and outcome (ok or the error code)',
+    labelNames: ['subject', 'outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const messages = new Counter({
+    name: 'parley_chat_messages_total',
+    help: 'send_message results: stored by sender type, or duplicate (a resent client_id)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   const serve: Bus['serve'] = (subject, handler, opts) =>
-    bus.serve(subject, (req, ctx) => inFlight.track(() => handler(req, ctx)), opts);
+    bus.serve(
+      subject,
+      (req, ctx) =>
+        inFlight.track(async () => {
+          const end = duration.startTimer({ subject });
+          try {
+            const out = await handler(req, ctx);
+            end({ outcome: 'ok' });
+            return out;
+          } catch (e) {
+            end({ outcome: e instanceof AppError ? e.code : 'internal' });
+            throw e;
+          }
+        }),
+      opts,
+    );
   const subs = [
     serve('chat.rpc.visitor_chat', (req) => domain.visitorChat(req), q),
     serve('chat.rpc.update_visitor', (req) => domain.updateVisitor(req.user_id, req.update), q),
     serve('chat.rpc.visitor_profile', (req) => domain.visitorProfile(req.user_id), q),
     serve('chat.rpc.unsubscribe', (req) => domain.unsubscribe(req.user_id), q),
     serve('chat.rpc.chat_owner', (req) => domain.chatOwner(req.chat_id), q),
-    serve('chat.rpc.send_message', (req) => domain.sendMessage(req), q),
+    serve(
+      'chat.rpc.send_message',
+      async (req) => {
+        const out = await domain.sendMessage(req);
+        messages.inc({ result: out.duplicate ? 'duplicate' : out.message.sender_type });
+        return out;
+      },
+      q,
+    ),
     serve('chat.rpc.mark_read', (req) => domain.markRead(req.chat_id), q),
     serve(
       'chat.rpc.messages_after',
