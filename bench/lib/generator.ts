@@ -65,7 +65,31 @@ function nowMs() {
 
 // ---------------------------------------------------------------- setup
 
-function httpJson(
+let setupRetries = 0;
+
+/** One retry budget per request: a keep-alive socket closed by the server under load is not a failure of the system. */
+async function httpJson(
+  target: Extract<TargetSpec, { kind: 'parley' }>,
+  agent: http.Agent,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await httpJsonOnce(target, agent, method, path, body, token);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const transient =
+        code === 'ECONNRESET' || code === 'EPIPE' || (err as Error).message === 'socket hang up';
+      if (!transient || attempt >= 3) throw err;
+      setupRetries++;
+    }
+  }
+}
+
+function httpJsonOnce(
   target: Extract<TargetSpec, { kind: 'parley' }>,
   agent: http.Agent,
   method: 'GET' | 'POST',
@@ -280,7 +304,11 @@ async function setup(cmd: SetupCommand): Promise<SetupResult> {
     chats[i] = entry;
   });
   agent.destroy();
-  return { connections: sockets.size, setup_ms: performance.now() - started };
+  return {
+    connections: sockets.size,
+    setup_ms: performance.now() - started,
+    retries: setupRetries,
+  };
 }
 
 /** The bench content of a delivered visitor message: Parley's new_message, or the relay's forwarded send_message. */

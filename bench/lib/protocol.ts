@@ -40,6 +40,8 @@ export type GeneratorCommand = SetupCommand | LoadCommand | { cmd: 'stats' } | {
 export interface SetupResult {
   connections: number;
   setup_ms: number;
+  /** HTTP requests retried after the server dropped a keep-alive socket. */
+  retries: number;
 }
 
 export interface LoadResult {

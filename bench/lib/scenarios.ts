@@ -62,6 +62,8 @@ export interface SteadyResult {
   duration_s: number;
   connections: number;
   setup_s: number;
+  /** Setup HTTP requests retried after a dropped keep-alive socket. */
+  setup_retries: number;
   load: LoadSummary;
   achieved_rate: number;
   processes: ProcessUsage[];
@@ -91,6 +93,7 @@ export interface IdleResult {
   /** Set when the target was lowered to fit the open-file limit of one process. */
   note?: string;
   ramp_s: number;
+  ramp_retries: number;
   hold_s: number;
   holders: Array<{
     name: string;
@@ -183,6 +186,19 @@ function summariseProbes(target: RunningTarget, from: number, to: number): Probe
   return out;
 }
 
+async function probeSampleAfter(
+  file: string | undefined,
+  after: number,
+): Promise<ProbeSample | undefined> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const sample = readProbe(file).find((s) => s.t > after);
+    if (sample) return sample;
+    await sleep(200);
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function withSampler<T>(
@@ -264,6 +280,7 @@ async function runMessageScenarios(
         duration_s: opts.durationS,
         connections,
         setup_s: setupS,
+        setup_retries: setups.reduce((a, s) => a + s.retries, 0),
         load: m.load,
         achieved_rate: m.achieved,
         processes: m.processes,
@@ -325,7 +342,10 @@ async function runIdle(target: RunningTarget, opts: BenchOptions, result: Target
     note = `lowered from ${opts.idleConnections}: the open-file limit is ${openFilesLimit()} per process (${holders.length} connection-holding process(es))`;
     opts.log(`  ${target.kind} idle: ${note}`);
   }
-  const before = new Map(holders.map((h) => [h.name, readProbe(h.probeFile).at(-1)]));
+  // A sample taken after this point: the heap and RSS before the connections arrive.
+  const mark = Date.now();
+  const before = new Map<string, ProbeSample | undefined>();
+  for (const h of holders) before.set(h.name, await probeSampleAfter(h.probeFile, mark));
   const pool = new GeneratorPool({
     target: target.spec,
     chats: connections,
@@ -356,6 +376,7 @@ async function runIdle(target: RunningTarget, opts: BenchOptions, result: Target
         connections: open,
         ...(note ? { note } : {}),
         ramp_s: rampS,
+        ramp_retries: setups.reduce((a, s) => a + s.retries, 0),
         hold_s: opts.idleHoldS,
         holders: holders.map((h) => {
           const start = before.get(h.name);
@@ -427,6 +448,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     } catch (err) {
       result.error = err instanceof Error ? err.message : String(err);
       opts.log(`${kind}: failed: ${result.error}`);
+      const logs = target.logs();
+      if (logs) opts.log(`${kind}: service logs:\n${logs}`);
     } finally {
       await target.stop();
       if (opts.cpuProfile) {

@@ -22,6 +22,8 @@ export interface RunningTarget {
   components: Component[];
   /** Components that hold the WebSocket connections (for heap per connection). */
   connectionHolders: string[];
+  /** The tail of the services' own logs, for a failure report. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function startRelay(opts: TargetOptions): Promise<RunningTarget> {
     spec: { kind: 'relay', wsUrls: [`ws://127.0.0.1:${port}`] },
     components: [{ name: 'relay', pid, probeFile: probeFileFor(opts.workDir, pid) }],
     connectionHolders: ['relay'],
+    logs: () => '',
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
@@ -144,6 +147,22 @@ export async function startParley(opts: TargetOptions): Promise<RunningTarget> {
     },
     components,
     connectionHolders: components.filter((c) => c.name.startsWith('gateway')).map((c) => c.name),
+    logs: () =>
+      Object.entries(stack.services)
+        .flatMap(([name, list]) =>
+          list.map((p) => {
+            const text =
+              'logs' in p && typeof p.logs === 'function' ? (p.logs as () => string)() : '';
+            const exited = p.proc.exitCode !== null ? ` (exited ${p.proc.exitCode})` : '';
+            return text
+              ? `--- ${name}${exited}\n${text.slice(-2000)}`
+              : exited
+                ? `--- ${name}${exited}`
+                : '';
+          }),
+        )
+        .filter(Boolean)
+        .join('\n'),
     stop: () => stack.stop(),
   };
 }
