@@ -27,7 +27,7 @@ export const configSchema = baseConfig.extend({
   NOTIFY_DELAY: envDuration
     .default(5 * 60_000)
     .describe(
-      'How long an operator reply stays unread before the visitor is emailed (e.g. 5m; tests use 1s)',
+      'How long an operator reply stays unread before the visitor is emailed (e.g. 5m, 30s)',
     ),
   SENDGRID_API_KEY: optionalString.describe(
     'SendGrid API key; without it emails are kept in the local outbox (shown in the operator console) instead of sent',
@@ -69,7 +69,7 @@ export const configSchema = baseConfig.extend({
     .max(10)
     .default(4)
     .describe(
-      'Retries (exponential backoff) when SendGrid answers 429 or 5xx or the network fails',
+      'Retries (exponential backoff) when SendGrid answers 429 or 5xx or cannot be reached',
     ),
   JOB_POLL_INTERVAL: envDuration
     .default(5000)
