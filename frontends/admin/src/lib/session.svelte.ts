@@ -5,26 +5,28 @@ const STORAGE_KEY = 'parley.admin.session';
 
 export type OperatorSession = http.LoginResponse;
 
-function readStored(): OperatorSession | null {
+/** The stored session; `expired` when one was stored but its token has run out. */
+function readStored(): { session: OperatorSession | null; expired: boolean } {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return null;
+    if (!raw) return { session: null, expired: false };
     const parsed = http.LoginResponse.safeParse(JSON.parse(raw));
     if (!parsed.success || Date.parse(parsed.data.expires_at) <= Date.now()) {
       localStorage.removeItem(STORAGE_KEY);
-      return null;
+      return { session: null, expired: parsed.success };
     }
-    return parsed.data;
+    return { session: parsed.data, expired: false };
   } catch {
-    return null;
+    return { session: null, expired: false };
   }
 }
 
-export const auth = $state<{ session: OperatorSession | null }>({ session: readStored() });
+export const auth = $state<{ session: OperatorSession | null; expired: boolean }>(readStored());
 
 export function saveSession(session: OperatorSession): void {
   localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
   auth.session = session;
+  auth.expired = false;
 }
 
 export function clearSession(): void {
@@ -38,6 +40,7 @@ export function currentToken(): string | null {
   if (!s) return null;
   if (Date.parse(s.expires_at) <= Date.now()) {
     clearSession();
+    auth.expired = true;
     return null;
   }
   return s.token;

@@ -1,0 +1,409 @@
+/**
+ * The operator console in a real browser against the real stack (NATS, Redis, chat, routing,
+ * notify and gateway processes). Two operators sit in separate browser contexts; visitors speak
+ * the visitor REST/WebSocket API exactly as the widget does.
+ *
+ * The tests run in order and share one stack: each one sets the operators' statuses it needs.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot } from '@parley/runtime/testing';
+import { http, type OperatorStatus } from '@parley/contracts';
+import { startStack, type Stack } from '../support/stack.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
+
+const screenshots = path.join(repoRoot, 'docs', 'screenshots');
+
+let stack: Stack;
+let browser: Browser;
+let adminToken: string;
+const colleague = { name: 'Boris Agent', email: 'boris@parley.test', password: 'boris-password-1' };
+
+interface Console {
+  context: BrowserContext;
+  page: Page;
+}
+let ada: Console;
+let boris: Console;
+const visitors: Visitor[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ services: ['chat', 'routing', 'notify', 'gateway'] });
+  browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
+  adminToken = (await loginOperator(stack)).token;
+  mkdirSync(screenshots, { recursive: true });
+}, 240_000);
+
+afterAll(async () => {
+  for (const v of visitors) await v.ws.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+// ------------------------------------------------------------------ helpers
+
+async function openConsole(
+  email: string,
+  password: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<Console> {
+  const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
+  await context.grantPermissions(['notifications'], { origin: stack.gatewayUrl });
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`[${email}] ${message.text()}`);
+  });
+  page.on('pageerror', (err) => console.log(`[${email}] page error: ${err.message}`));
+  // Straight to a page: /admin/ itself currently loops on the gateway (non-strict express route).
+  await page.goto(`${stack.gatewayUrl}/admin/chats`);
+  await page.waitForURL(/\/admin\/login/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.connection[data-state="open"]').waitFor();
+  return { context, page };
+}
+
+async function setStatus(c: Console, status: OperatorStatus) {
+  await c.page.getByLabel('Your status').selectOption(status);
+  await c.page.locator(`select[data-status="${status}"]`).waitFor();
+}
+
+interface Visitor {
+  name: string;
+  email: string;
+  token: string;
+  chatId: string;
+  ws: TestWsClient;
+  say(text: string): Promise<void>;
+}
+
+/** A visitor as the widget makes one: session, chat, WebSocket subscribed to the chat. */
+async function newVisitor(prefix: string): Promise<Visitor> {
+  const tag = randomUUID().slice(0, 6);
+  const name = `${prefix} ${tag}`;
+  const email = `${prefix.toLowerCase()}.${tag}@example.com`;
+  const session = await createVisitor(stack, { name, email });
+  const chatRes = await api(stack.gatewayUrl, 'GET', '/api/support_chat', { token: session.token });
+  const chat = http.SupportChatResponse.parse(chatRes.body);
+  const ws = await wsClient(stack.gatewayUrl, session.token);
+  ws.send({ type: 'subscribe', channel: 'chat', chat_id: chat.id });
+  await ws.nextFrame((f) => f.type === 'subscribed' && f.channel === 'chat');
+  const visitor: Visitor = {
+    name,
+    email,
+    token: session.token,
+    chatId: chat.id,
+    ws,
+    async say(text) {
+      const ack = await ws.sendMessage(chat.id, text);
+      expect(ack.message.content).toBe(text);
+    },
+  };
+  visitors.push(visitor);
+  return visitor;
+}
+
+function card(c: Console, chatId: string) {
+  return c.page.locator(`[data-testid="chat-card"][data-chat-id="${chatId}"]`);
+}
+
+async function openChat(c: Console, chatId: string) {
+  await c.page.goto(`${stack.gatewayUrl}/admin/chats/${chatId}`);
+  await c.page.getByTestId('chat-title').waitFor();
+  await c.page.locator('.connection[data-state="open"]').waitFor();
+}
+
+function bubbles(c: Console, sender?: 'user' | 'admin') {
+  return c.page.locator(sender ? `[data-testid="message"][data-sender="${sender}"]` : '[data-testid="message"]');
+}
+
+async function reply(c: Console, text: string) {
+  const composer = c.page.getByTestId('composer');
+  await composer.fill(text);
+  await composer.press('Enter');
+  await bubbles(c, 'admin').filter({ hasText: text }).waitFor();
+}
+
+async function storedChat(chatId: string) {
+  const res = await api(stack.gatewayUrl, 'GET', `/api/admin/chats/${chatId}/messages?after_seq=0&limit=200`, {
+    token: adminToken,
+  });
+  return http.MessagesPage.parse(res.body).messages;
+}
+
+async function sessionOf(chatId: string) {
+  const res = await api(stack.gatewayUrl, 'GET', `/api/routing/chats/${chatId}/session`, { token: adminToken });
+  return http.SessionResponse.parse(res.body);
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('operator console', () => {
+  test('login, session expiry sends back to login and returns to the page afterwards', async () => {
+    ada = await openConsole(stack.adminEmail, stack.adminPassword);
+    await ada.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
+
+    // Expire the stored token: the next call must bounce to login, then come back here.
+    await ada.page.goto(`${stack.gatewayUrl}/admin/queue`);
+    await ada.page.evaluate(() => {
+      const raw = localStorage.getItem('parley.admin.session');
+      if (!raw) throw new Error('no session stored');
+      const session = JSON.parse(raw) as { expires_at: string };
+      session.expires_at = new Date(Date.now() - 1000).toISOString();
+      localStorage.setItem('parley.admin.session', JSON.stringify(session));
+    });
+    await ada.page.reload();
+    await ada.page.waitForURL(/\/admin\/login\?/);
+    await ada.page.getByText('Your session has expired').waitFor();
+    await ada.page.getByLabel('Email').fill(stack.adminEmail);
+    await ada.page.getByLabel('Password').fill('wrong password!');
+    await ada.page.getByRole('button', { name: 'Sign in' }).click();
+    await ada.page.getByText('Wrong email or password.').waitFor();
+    await ada.page.getByLabel('Password').fill(stack.adminPassword);
+    await ada.page.getByRole('button', { name: 'Sign in' }).click();
+    await ada.page.waitForURL(`${stack.gatewayUrl}/admin/queue`);
+    await ada.page.getByRole('heading', { name: 'Waiting visitors' }).waitFor();
+  }, 60_000);
+
+  test('an admin adds a colleague, who signs in in another browser context', async () => {
+    await ada.page.goto(`${stack.gatewayUrl}/admin/operators`);
+    const form = ada.page.locator('form.create');
+    await form.getByLabel('Name').fill(colleague.name);
+    await form.getByLabel('Email').fill(colleague.email);
+    await form.getByLabel('Password').fill(colleague.password);
+    await form.getByLabel('Capacity').fill('3');
+    await form.getByRole('button', { name: 'Add operator' }).click();
+    const row = ada.page.locator(`[data-testid="operator-row"][data-email="${colleague.email}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.getByLabel('Role').inputValue()).toBe('agent');
+
+    boris = await openConsole(colleague.email, colleague.password);
+    await boris.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
+    // Agents see their own chats and the queue, not the admin views.
+    expect(await boris.page.getByRole('link', { name: 'Operators' }).count()).toBe(0);
+    await setStatus(boris, 'online');
+    await boris.page.getByTestId('load').filter({ hasText: '0 / 3 chats' }).waitFor();
+    // Colleagues see the status change live.
+    await row.locator('.pill.online').waitFor();
+  }, 60_000);
+
+  test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
+    await setStatus(boris, 'away');
+    await setStatus(ada, 'online');
+    await ada.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
+    await ada.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
+
+    const first = await newVisitor('Olga');
+    const second = await newVisitor('Pavel');
+    await first.say('Hello, my parcel is late');
+    await card(ada, first.chatId).filter({ hasText: 'Hello, my parcel is late' }).waitFor();
+    await second.say('Do you ship to Norway?');
+    await card(ada, second.chatId).waitFor();
+
+    // Newest first, unread highlighted, email, preview, count and relative time.
+    const cards = ada.page.getByTestId('chat-card');
+    await expect.poll(async () => cards.first().getAttribute('data-chat-id')).toBe(second.chatId);
+    const secondCard = card(ada, second.chatId);
+    expect(await secondCard.getAttribute('data-unread')).toBe('true');
+    expect(await secondCard.textContent()).toContain(second.email);
+    expect(await secondCard.getByTestId('meta').textContent()).toMatch(/1 message · just now/);
+
+    // A new message moves the older chat to the top, live.
+    await first.say('Order number 4711');
+    await expect.poll(async () => cards.first().getAttribute('data-chat-id')).toBe(first.chatId);
+    await expect.poll(() => card(ada, first.chatId).getByTestId('meta').textContent()).toMatch(/2 messages/);
+    await ada.page.screenshot({ path: path.join(screenshots, 'admin-list.png') });
+
+    // Open: messages left, marked viewed server-side, reply reaches the visitor at once.
+    await card(ada, first.chatId).click();
+    await ada.page.getByTestId('chat-title').filter({ hasText: first.email }).waitFor();
+    await bubbles(ada, 'user').filter({ hasText: 'Order number 4711' }).waitFor();
+    await ada.page.getByTestId('date-divider').first().waitFor();
+    const replyText = 'Sorry about that, checking now.';
+    const arrived = first.ws.nextFrame(
+      (f) => f.type === 'new_message' && f.message.content === replyText && f.message.sender_type === 'admin',
+    );
+    await reply(ada, replyText);
+    await arrived;
+    const listRes = await api(stack.gatewayUrl, 'GET', '/api/admin/chats', { token: adminToken });
+    const listed = http.ChatListResponse.parse(listRes.body).find((c) => c.id === first.chatId);
+    expect(listed?.unread).toBe(false);
+    expect(listed?.last_message_sender).toBe('admin');
+
+    // Several quick visitor messages: shown once each, in order.
+    for (const n of [1, 2, 3]) await first.say(`line ${n}`);
+    await bubbles(ada, 'user').filter({ hasText: 'line 3' }).waitFor();
+    const stored = (await storedChat(first.chatId)).filter((m) => m.sender_type !== 'system');
+    await expect.poll(() => bubbles(ada).count()).toBe(stored.length);
+    const shown = await bubbles(ada).locator('.text').allTextContents();
+    expect(shown).toEqual(stored.map((m) => m.content));
+    await ada.page.screenshot({ path: path.join(screenshots, 'admin-detail.png') });
+
+    // Archive / restore.
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Archive' }).click();
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Restore' }).waitFor();
+    await ada.page.goto(`${stack.gatewayUrl}/admin/chats?tab=archived`);
+    await card(ada, first.chatId).waitFor();
+    await card(ada, first.chatId).click();
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Restore' }).click();
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Archive' }).waitFor();
+
+    // Archive again, then a visitor message brings it back to Active, live and unread.
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Archive' }).click();
+    await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Restore' }).waitFor();
+    await ada.page.getByRole('link', { name: 'All chats' }).click();
+    await ada.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
+    await expect.poll(() => card(ada, first.chatId).count()).toBe(0);
+    await first.say('Are you still there?');
+    await card(ada, first.chatId).and(ada.page.locator('[data-unread="true"]')).waitFor();
+    expect(await ada.page.locator(`[data-chat-id="${first.chatId}"]`).count()).toBe(1);
+  }, 90_000);
+
+  test('queue: a waiting visitor with wait time, taken by hand', async () => {
+    await setStatus(ada, 'away');
+    await setStatus(boris, 'away');
+    const v = await newVisitor('Quinn');
+    await v.say('Anyone there?');
+    await ada.page.getByRole('link', { name: /Queue/ }).click();
+    const entry = ada.page.locator(`[data-testid="queue-entry"][data-chat-id="${v.chatId}"]`);
+    await entry.waitFor();
+    await entry.getByTestId('wait-time').filter({ hasText: /waiting \d+ s/ }).waitFor();
+    expect(await entry.textContent()).toContain('Anyone there?');
+    await ada.page.screenshot({ path: path.join(screenshots, 'admin-queue.png') });
+
+    // Boris sees the same queue live; Ada takes the chat.
+    await boris.page.getByRole('link', { name: /Queue/ }).click();
+    const borisEntry = boris.page.locator(`[data-testid="queue-entry"][data-chat-id="${v.chatId}"]`);
+    await borisEntry.waitFor();
+    const joined = v.ws.nextFrame((f) => f.type === 'session_status' && f.session.status === 'active');
+    await entry.getByTestId('take').click();
+    await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
+    await ada.page.getByTestId('session-status').filter({ hasText: 'Assigned to You' }).waitFor();
+    await joined;
+    await borisEntry.waitFor({ state: 'detached' });
+    await ada.page.getByRole('link', { name: /My chats/ }).click();
+    await card(ada, v.chatId).waitFor();
+  }, 60_000);
+
+  test('auto-assignment notifies the operator: notice, title with the unread count, My chats', async () => {
+    await setStatus(ada, 'away');
+    await boris.page.goto(`${stack.gatewayUrl}/admin/chats`);
+    await setStatus(boris, 'online');
+    const v = await newVisitor('Rita');
+    await v.say('I need help with billing');
+    await boris.page.locator('.notice').filter({ hasText: `New chat assigned: ${v.name}` }).waitFor();
+    await card(boris, v.chatId).waitFor();
+    await expect.poll(() => boris.page.title()).toMatch(/^\(\d+\) Parley console$/);
+    const session = await sessionOf(v.chatId);
+    expect(session?.operator?.name).toBe(colleague.name);
+    await card(boris, v.chatId).click();
+    await bubbles(boris, 'user').filter({ hasText: 'billing' }).waitFor();
+    await expect.poll(() => boris.page.title()).toBe('Parley console');
+  }, 60_000);
+
+  test('typing both ways', async () => {
+    const v = visitors.at(-1)!;
+    // Visitor types: Boris sees the indicator under the conversation.
+    v.ws.send({ type: 'typing', chat_id: v.chatId });
+    await boris.page.getByTestId('typing').filter({ hasText: `${v.name} is typing…` }).waitFor();
+    // Boris types: the visitor's connection receives an operator typing frame.
+    const seen = v.ws.nextFrame((f) => f.type === 'typing' && f.sender_type === 'admin');
+    await boris.page.getByTestId('composer').pressSequentially('Let me look', { delay: 20 });
+    const frame = await seen;
+    expect(frame.type === 'typing' && frame.sender_name).toBe(colleague.name);
+  }, 30_000);
+
+  test('transfer between two operators, then close and reopen', async () => {
+    const v = visitors.at(-1)!;
+    await setStatus(ada, 'online');
+    await boris.page.getByTestId('transfer').click();
+    const dialog = boris.page.getByTestId('transfer-dialog');
+    await dialog.getByTestId('transfer-to').filter({ hasText: 'Ada Admin' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    await ada.page.locator('.notice').filter({ hasText: `transferred by ${colleague.name}` }).waitFor();
+    await boris.page.locator('.notice').filter({ hasText: 'transferred to a colleague' }).waitFor();
+    await boris.page
+      .getByTestId('system-message')
+      .filter({ hasText: `Transferred from ${colleague.name} to Ada Admin` })
+      .waitFor();
+    await boris.page.getByTestId('session-status').filter({ hasText: 'Assigned to Ada Admin' }).waitFor();
+
+    await openChat(ada, v.chatId);
+    await ada.page.getByTestId('session-status').filter({ hasText: 'Assigned to You' }).waitFor();
+    ada.page.once('dialog', (d) => void d.accept());
+    const ended = v.ws.nextFrame((f) => f.type === 'session_status' && f.session.status === 'closed');
+    await ada.page.getByTestId('close-chat').click();
+    await ada.page.getByTestId('session-status').filter({ hasText: 'Closed' }).waitFor();
+    await ada.page.getByTestId('system-message').filter({ hasText: 'Chat closed by Ada Admin' }).waitFor();
+    await ended;
+
+    // The visitor writes again: a new session, assigned to an online operator (Ada).
+    await setStatus(boris, 'away');
+    await v.say('One more question');
+    await ada.page.getByTestId('session-status').filter({ hasText: 'Assigned to You' }).waitFor();
+    await bubbles(ada, 'user').filter({ hasText: 'One more question' }).waitFor();
+  }, 60_000);
+
+  test('online visitors: live list with page, invite with a message', async () => {
+    const v = await newVisitor('Sven');
+    v.ws.send({
+      type: 'page_view',
+      url: 'https://shop.example.com/pricing',
+      title: 'Pricing – Example Shop',
+      referrer: 'https://search.example.org/',
+      timezone: 'Europe/Oslo',
+    });
+    await ada.page.getByRole('link', { name: /Visitors online/ }).click();
+    const row = ada.page.locator(`[data-testid="online-visitor"][data-user-id]`).filter({ hasText: v.email });
+    await row.filter({ hasText: 'Pricing – Example Shop' }).waitFor();
+    await ada.page.screenshot({ path: path.join(screenshots, 'admin-visitors.png') });
+
+    const invitation = v.ws.nextFrame((f) => f.type === 'invitation');
+    await row.getByTestId('invite').click();
+    const dialog = ada.page.getByTestId('invite-dialog');
+    await dialog.getByTestId('invite-message').fill('Hi Sven, questions about our plans?');
+    await dialog.getByRole('button', { name: 'Send invitation' }).click();
+    const frame = await invitation;
+    expect(frame.type === 'invitation' && frame.message.content).toBe('Hi Sven, questions about our plans?');
+    await ada.page.waitForURL(/\/admin\/chats\/[0-9a-f-]+$/);
+    await bubbles(ada, 'admin').filter({ hasText: 'questions about our plans' }).waitFor();
+    // The visitor panel beside the chat shows where the visitor is.
+    const panel = ada.page.getByTestId('visitor-panel');
+    await panel.getByTestId('current-page').filter({ hasText: 'Pricing – Example Shop' }).waitFor();
+    expect(await panel.getByTestId('identified').textContent()).toBe('Anonymous');
+  }, 60_000);
+
+  test('an operator going offline has their chat reassigned to a colleague', async () => {
+    await setStatus(ada, 'away');
+    await boris.page.goto(`${stack.gatewayUrl}/admin/chats`);
+    await setStatus(boris, 'online');
+    const v = await newVisitor('Tove');
+    await v.say('Hello from Tove');
+    await card(boris, v.chatId).waitFor();
+    await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe(colleague.name);
+
+    await setStatus(ada, 'online');
+    await setStatus(boris, 'offline');
+    await ada.page.locator('.notice').filter({ hasText: `New chat assigned: ${v.name}` }).waitFor();
+    await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe('Ada Admin');
+    await card(boris, v.chatId).waitFor({ state: 'detached' });
+  }, 60_000);
+
+  test('works on a tablet: list and chat fit a 768×1024 screen', async () => {
+    const tablet = await openConsole(stack.adminEmail, stack.adminPassword, { width: 768, height: 1024 });
+    await tablet.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
+    await tablet.page.getByTestId('chat-card').first().waitFor();
+    const overflow = await tablet.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await tablet.page.getByTestId('chat-card').first().click();
+    await tablet.page.getByTestId('composer').waitFor();
+    expect(await tablet.page.getByTestId('composer').isVisible()).toBe(true);
+    await tablet.context.close();
+  }, 60_000);
+});
