@@ -587,7 +587,7 @@ export class MongoChatStore implements ChatStore {
             last_user_seq:
               input.sender_type === 'user' ? { $max: ['$last_user_seq', seq] } : '$last_user_seq',
             archived_at: input.unarchive ? null : '$archived_at',
-            updated_at: { $literal: inserted.created_at },
+            updated_at: { $max: ['$updated_at', { $literal: inserted.created_at }] },
           },
         },
       ],
