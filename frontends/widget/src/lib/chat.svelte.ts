@@ -100,6 +100,7 @@ export class VisitorChat {
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
   #lastTypingSent = 0;
   #markingRead = false;
+  #rejections = 0;
   #flushing = false;
   #flushAgain = false;
   #t: Translate;
@@ -431,10 +432,20 @@ export class VisitorChat {
   #onFrame(frame: ServerFrame) {
     switch (frame.type) {
       case 'subscribed':
-        if (frame.channel === 'chat' && frame.recovered === false) void this.#reloadQuietly();
+        if (frame.channel !== 'chat') break;
+        this.#rejections = 0;
+        if (frame.recovered === false) void this.#reloadQuietly();
         break;
       case 'rejected':
-        if (frame.channel === 'chat') void this.#reloadQuietly();
+        if (frame.channel !== 'chat') break;
+        // Once: the chat may have changed under us. Twice in a row: stop instead of looping.
+        this.#rejections += 1;
+        if (this.#rejections === 1) {
+          void this.#reloadQuietly();
+        } else {
+          this.phase = 'error';
+          this.loadError = frame.reason;
+        }
         break;
       case 'ack':
         this.#addMessages([frame.message], false);
