@@ -14,6 +14,10 @@ import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
 import { createAttachmentHttp } from './transport/http.ts';
 import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
 
+/** How often, and after how long, unconfirmed message events are published again. */
+const OUTBOX_INTERVAL_MS = 15_000;
+const OUTBOX_MIN_AGE_MS = 10_000;
+
 async function openStores(
   cfg: ChatConfig,
   logger: Logger,
@@ -69,15 +73,31 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
     }),
   });
 
-  // Events whose publish was never confirmed (a crash between write and publish) go out now.
+  // Events whose publish was never confirmed (a crash or outage between write and publish) go
+  // out now, and then periodically while running.
   const republished = await domain.republishPending();
   if (republished > 0) logger.warn({ count: republished }, 'republished pending message events');
+  let relaying: Promise<void> = Promise.resolve();
+  const relayTimer = setInterval(() => {
+    relaying = relaying.then(async () => {
+      if (!bus.isConnected()) return;
+      try {
+        const count = await domain.republishPending({ minAgeMs: OUTBOX_MIN_AGE_MS });
+        if (count > 0) logger.warn({ count }, 'republished pending message events');
+      } catch (err) {
+        logger.warn({ err }, 'outbox relay failed; will retry');
+      }
+    });
+  }, OUTBOX_INTERVAL_MS);
+  relayTimer.unref();
 
   return {
     port: ops.port,
     async stop() {
       lifecycle.shuttingDown = true;
+      clearInterval(relayTimer);
       await rpc.stop();
+      await relaying;
       await ops.close();
       await bus.drain();
       await store.close();

@@ -612,9 +612,16 @@ export class MongoChatStore implements ChatStore {
     );
   }
 
-  async unpublishedMessages(limit: number): Promise<SupportMessage[]> {
+  async unpublishedMessages(
+    limit: number,
+    createdBefore: string | null,
+  ): Promise<SupportMessage[]> {
     const docs = await this.messages
-      .find({ published: false })
+      .find(
+        createdBefore
+          ? { published: false, created_at: { $lte: date(createdBefore) } }
+          : { published: false },
+      )
       .sort({ created_at: 1, seq: 1 })
       .limit(limit)
       .toArray();

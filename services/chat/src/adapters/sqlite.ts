@@ -493,9 +493,14 @@ export class SqliteChatStore implements ChatStore {
     this.run('UPDATE support_messages SET published = 1 WHERE id = ? AND published = 0', messageId);
   }
 
-  async unpublishedMessages(limit: number): Promise<SupportMessage[]> {
+  async unpublishedMessages(
+    limit: number,
+    createdBefore: string | null,
+  ): Promise<SupportMessage[]> {
     return this.all(
-      'SELECT * FROM support_messages WHERE published = 0 ORDER BY created_at, seq LIMIT ?',
+      `SELECT * FROM support_messages WHERE published = 0 AND created_at <= ?
+       ORDER BY created_at, seq LIMIT ?`,
+      createdBefore ?? '9999-12-31T23:59:59.999Z',
       limit,
     ).map(toMessage);
   }

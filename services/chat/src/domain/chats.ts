@@ -295,9 +295,17 @@ export class ChatDomain {
     await this.store.markPublished(message.id);
   }
 
-  /** Outbox relay: publishes message events whose publish was never confirmed (e.g. a crash in between). */
-  async republishPending(limit = 500): Promise<number> {
-    const pending = await this.store.unpublishedMessages(limit);
+  /**
+   * Outbox relay: publishes message events whose publish was never confirmed (a crash or a NATS
+   * outage between commit and publish). `minAgeMs` leaves alone messages whose own request may
+   * still be publishing them; a second copy would be dropped by JetStream's msgId dedupe anyway.
+   */
+  async republishPending(opts: { limit?: number; minAgeMs?: number } = {}): Promise<number> {
+    const createdBefore =
+      opts.minAgeMs === undefined
+        ? null
+        : new Date(this.clock.now().getTime() - opts.minAgeMs).toISOString();
+    const pending = await this.store.unpublishedMessages(opts.limit ?? 500, createdBefore);
     for (const message of pending) {
       const chat = await this.store.getChat(message.chat_id);
       if (chat) await this.publishMessage(message, toListItem(chat));

@@ -167,8 +167,8 @@ export interface ChatStore {
   appendMessage(input: NewMessage): Promise<AppendResult | AppendError>;
   /** Records that message_created was published for this message (the outbox flag). */
   markPublished(messageId: MessageId): Promise<void>;
-  /** Messages whose event was never confirmed published, oldest first. */
-  unpublishedMessages(limit: number): Promise<SupportMessage[]>;
+  /** Messages whose event was never confirmed published (created at or before createdBefore when given), oldest first. */
+  unpublishedMessages(limit: number, createdBefore: string | null): Promise<SupportMessage[]>;
   /** The newest messages with seq < beforeSeq (all when null), returned in ascending seq. */
   messagesBefore(chatId: ChatId, beforeSeq: number | null, limit: number): Promise<MessagesSlice>;
   /** Messages with seq > afterSeq, ascending. */
