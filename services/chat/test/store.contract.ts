@@ -341,9 +341,7 @@ export function registerStoreContract(
       ctx.events.failNext = 1;
       await expect(send(ctx, chat.id, 'lost again')).rejects.toThrow(/outage/);
       expect(await ctx.domain.republishPending()).toBe(1);
-      expect(ctx.events.of('chat.evt.message_created').at(-1)!.message.content).toBe(
-        'lost again',
-      );
+      expect(ctx.events.of('chat.evt.message_created').at(-1)!.message.content).toBe('lost again');
       expect(await ctx.domain.republishPending()).toBe(0);
     });
 

@@ -8,8 +8,16 @@ const QUEUE = 'chat';
 /** Domain events go to JetStream; msgId makes a retried publish land once. */
 export function busPublisher(bus: Bus): EventPublisher {
   return {
-    publish<S extends EventSubject>(subject: S, payload: EventPayload<S>, msgId: string) {
-      return bus.publishDurable(subject, payload, { msgId });
+    async publish<S extends EventSubject>(subject: S, payload: EventPayload<S>, msgId: string) {
+      try {
+        await bus.publishDurable(subject, payload, { msgId });
+      } catch {
+        // The write is committed; a resend (same client_id) or the outbox relay publishes it later.
+        throw new AppError(
+          'unavailable',
+          'Saved, but live delivery is unavailable right now; it will follow',
+        );
+      }
     },
   };
 }
