@@ -163,7 +163,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
   it('emails once, after the delay, with the reply, a widget link and a working unsubscribe link', async () => {
     const { userId, chatId } = await newVisitor({ email: 'grace@example.com', name: 'Grace' });
     const sentBefore = await completed('sent');
-    await reply(chatId, 'We shipped your order today.');
+    const sent = await reply(chatId, 'We shipped your order today.');
 
     const email = await firstEmailFor(chatId, 'the email in the outbox', 20_000);
     await waitForOutcome('sent', sentBefore);
@@ -172,6 +172,10 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     expect(email.to).toBe('grace@example.com');
     expect(email.subject).toBe('New reply from Acme Support');
     expect(email.status).toBe('outbox');
+    // Not before the delay: the visitor had NOTIFY_DELAY to read it in the widget.
+    expect(Date.parse(email.created_at)).toBeGreaterThanOrEqual(
+      Date.parse(sent.created_at) + DELAY_MS,
+    );
     expect(email.text).toContain('Ada: We shipped your order today.');
     expect(email.html).toContain('We shipped your order today.');
     expect(email.text).toContain(`${PUBLIC_URL}/widget/?open=1`);
@@ -190,6 +194,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
       event: 'chat_read',
       result: 'cancelled',
     });
+    const startedBefore = await counter(live(), 'notify_jobs_started_total');
     await reply(chatId, 'Are you still there?');
     await bus.request('chat.rpc.mark_read', { chat_id: chatId });
     await waitFor(
@@ -210,6 +215,8 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
       what: "the later chat's email",
     });
     expect(await emailsFor(chatId)).toHaveLength(0);
+    // Only the later chat's job ever ran.
+    expect(await counter(live(), 'notify_jobs_started_total')).toBe(startedBefore + 1);
   });
 
   it('sends nothing for an archived chat', async () => {
@@ -252,6 +259,30 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
       expect(email?.html).toContain(text);
     }
     expect(email?.text).toContain('3 new replies');
+  });
+
+  it('schedules nothing twice for a redelivered reply event', async () => {
+    const { chatId } = await newVisitor({ email: 'redelivered@example.com' });
+    const sentBefore = await completed('sent');
+    const coveredBefore = await counter(live(), 'notify_events_total', {
+      event: 'message_created',
+      result: 'covered',
+    });
+    const message = await reply(chatId, 'Said once.');
+    const summary = await bus.request('chat.rpc.chat_summary', { chat_id: chatId });
+    if (!summary) throw new Error('chat summary missing');
+    // The same fact again, as JetStream redelivers it after a lost ack.
+    await bus.publishDurable('chat.evt.message_created', { message, chat: summary });
+    await waitFor(
+      async () =>
+        (await counter(live(), 'notify_events_total', {
+          event: 'message_created',
+          result: 'covered',
+        })) > coveredBefore,
+      { timeoutMs: 20_000, what: 'the redelivered event to be recognised' },
+    );
+    await waitForOutcome('sent', sentBefore);
+    expect(await emailsFor(chatId)).toHaveLength(1);
   });
 
   it('keeps an HTML/script payload in a reply inert and truncates long replies', async () => {
