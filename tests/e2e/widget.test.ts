@@ -282,6 +282,31 @@ describe('visitor widget on the demo host page', () => {
     await demo.context.close();
   }, 60_000);
 
+  test('a long history shows its latest page and loads earlier pages on request', async () => {
+    const demo = await openDemo();
+    await openPanel(demo);
+    const name = uniqueName('Lena');
+    await fillPrechat(demo, name, 'Start of a long conversation');
+    const chat = await chatOf(name);
+    for (let i = 1; i <= 55; i++) await reply(chat.id, `History ${i}`);
+    await messages(demo, 'admin').filter({ hasText: 'History 55' }).waitFor();
+
+    await demo.page.reload();
+    const widget = await waitForWidgetFrame(demo.page);
+    const again: Demo = { ...demo, widget };
+    await openPanel(again);
+    await messages(again, 'admin').filter({ hasText: 'History 55' }).waitFor();
+    const earlier = widget.getByRole('button', { name: 'Show earlier messages' });
+    await earlier.waitFor();
+    expect(await messages(again).count()).toBe(50);
+    await earlier.click();
+    await messages(again, 'user').filter({ hasText: 'Start of a long conversation' }).waitFor();
+    expect(await messages(again).count()).toBe(56);
+    await earlier.waitFor({ state: 'detached' });
+    expect(await widget.getByRole('button', { name: /New messages/ }).count()).toBe(0);
+    await demo.context.close();
+  }, 90_000);
+
   test('an identified user (host-signed) skips the pre-chat form', async () => {
     const userId = `cust-${randomUUID().slice(0, 8)}`;
     const userHash = createHmac('sha256', stack.secrets.IDENTITY_HMAC_SECRET)

@@ -45,6 +45,7 @@ export interface ApiClient {
   getChat(): Promise<z.infer<typeof SupportChatResponse>>;
   markRead(): Promise<z.infer<typeof MarkReadResponse>>;
   messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
+  messagesBefore(beforeSeq: number): Promise<z.infer<typeof MessagesPage>>;
   sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
   upload(
     chatId: string,
@@ -95,6 +96,8 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     markRead: () => request('PATCH', paths.markRead, MarkReadResponse, {}),
     messagesAfter: (afterSeq) =>
       request('GET', `${paths.messages}?after_seq=${afterSeq}&limit=200`, MessagesPage),
+    messagesBefore: (beforeSeq) =>
+      request('GET', `${paths.messages}?before_seq=${beforeSeq}&limit=50`, MessagesPage),
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
 
     // XMLHttpRequest because fetch cannot report upload progress.

@@ -78,6 +78,9 @@ export class VisitorChat {
   messages = $state<SupportMessage[]>([]);
   pending = $state<PendingMessage[]>([]);
   session = $state<RoutingSession | null>(null);
+  /** Older messages exist before the first one shown. */
+  hasMoreBefore = $state(false);
+  loadingEarlier = $state(false);
   typingName = $state<string | null>(null);
   operatorTyping = $state(false);
   socketState = $state<SocketState>('closed');
@@ -213,6 +216,7 @@ export class VisitorChat {
     this.#lastSeq = 0;
     this.#addMessages(chat.messages, false);
     this.#lastSeq = Math.max(this.#lastSeq, chat.last_seq);
+    this.hasMoreBefore = chat.has_more_before;
     this.phase = 'ready';
     this.#remember(true);
     this.#subscribe();
@@ -396,6 +400,22 @@ export class VisitorChat {
         message.status = 'failed';
         message.error = this.#t('sendError', { reason: describe(error) });
       }
+    }
+  }
+
+  /** Loads the page of history before the first message shown. */
+  async loadEarlier(): Promise<void> {
+    const first = this.messages[0];
+    if (!first || !this.hasMoreBefore || this.loadingEarlier) return;
+    this.loadingEarlier = true;
+    try {
+      const page = await this.api.messagesBefore(first.seq);
+      this.#addMessages(page.messages, false);
+      this.hasMoreBefore = page.has_more;
+    } catch (error) {
+      console.warn('[parley] loading earlier messages failed', describe(error));
+    } finally {
+      this.loadingEarlier = false;
     }
   }
 
