@@ -30,6 +30,16 @@ export const configSchema = baseConfig.extend({
   GATEWAY_HEARTBEAT_TIMEOUT: envDuration
     .default(45_000)
     .describe('A gateway silent for this long is presumed dead and its connections are dropped'),
+  OUTBOX_LEASE: envDuration
+    .default(5000)
+    .describe(
+      'Lease of the replica relaying routing events; another replica takes over this long after it dies',
+    ),
+  CONSUMER_ACK_WAIT: envDuration
+    .default(10_000)
+    .describe(
+      'How long a chat event taken by a replica stays unacknowledged before another replica gets it (a crashed replica)',
+    ),
   TICK_INTERVAL: envDuration
     .default(1000)
     .describe(

@@ -43,8 +43,11 @@ export async function start(
     routing,
     holder: `${hostname()}:${process.pid}:${randomUUID()}`,
     logger,
+    leaseMs: config.OUTBOX_LEASE,
   });
-  const transport = await startNatsTransport(bus, routing, logger);
+  const transport = await startNatsTransport(bus, routing, logger, {
+    ackWaitMs: config.CONSUMER_ACK_WAIT,
+  });
 
   // Every replica polls; the tick script claims each due timer atomically, so it fires once.
   const tickMs = Math.max(

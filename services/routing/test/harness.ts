@@ -3,6 +3,9 @@
  * processes, a recorder of routing.evt.*, and helpers that speak as the gateway and chat service.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type {
   ChatId,
@@ -20,6 +23,7 @@ import type {
   RpcRequest,
   RpcResponse,
   RpcSubject,
+  VisitorIdentity,
 } from '@parley/contracts/nats';
 import { connectBus, createLogger, type Bus } from '@parley/runtime';
 import {
@@ -164,6 +168,13 @@ export interface Bed {
   ): Promise<Operator>;
   connect(op: Operator, gateway?: string): Promise<string>;
   disconnect(op: Operator, connectionId: string, gateway?: string): void;
+  /** A visitor's widget connects to (or leaves) gateway gw-1. */
+  visitorConnection(
+    visitor: VisitorIdentity,
+    connectionId: string,
+    connected: boolean,
+    extra?: { userAgent?: string | null; country?: string | null },
+  ): void;
   visitorWrites(opts?: {
     chatId?: ChatId;
     userId?: UserId;
@@ -171,12 +182,17 @@ export interface Bed {
     text?: string;
   }): Promise<{ chatId: ChatId; userId: UserId }>;
   reset(): Promise<void>;
+  /** Kills replica `index` with SIGKILL and starts a fresh one in its place. */
+  crashReplica(index: number, beforeRestart?: () => Promise<void>): Promise<void>;
+  /** Stops redis-server and starts it again on the same port and AOF directory. */
+  restartRedis(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startBed(): Promise<Bed> {
   const nats = await startNatsServer();
-  const redisServer = await startRedisServer();
+  const redisDir = mkdtempSync(path.join(os.tmpdir(), 'parley-routing-redis-'));
+  let redisServer = await startRedisServer({ dir: redisDir });
   const env = {
     NATS_URL: nats.url,
     REDIS_URL: redisServer.url,
@@ -184,6 +200,8 @@ export async function startBed(): Promise<Bed> {
     VISITOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
     GATEWAY_HEARTBEAT_TIMEOUT: '1s',
     TICK_INTERVAL: '50ms',
+    OUTBOX_LEASE: '1s',
+    CONSUMER_ACK_WAIT: '2s',
   };
   const bus = await connectBus({
     servers: nats.url,
@@ -229,6 +247,22 @@ export async function startBed(): Promise<Bed> {
   ];
   const replicas = await Promise.all([startService('routing', env), startService('routing', env)]);
   const seqs = new Map<string, number>();
+  // gw-1 heartbeats like a real gateway, listing the connections the tests opened on it.
+  const live = {
+    operators: new Map<string, OperatorId>(),
+    visitors: new Map<string, UserId>(),
+  };
+  const heartbeat = setInterval(() => {
+    bus.publish('gateway.evt.heartbeat', {
+      gateway_id: 'gw-1',
+      at: new Date().toISOString(),
+      operators: [...live.operators].map(([connection_id, operator_id]) => ({
+        operator_id,
+        connection_id,
+      })),
+      visitors: [...live.visitors].map(([connection_id, user_id]) => ({ user_id, connection_id })),
+    });
+  }, 250);
 
   const bed: Bed = {
     bus,
@@ -258,6 +292,7 @@ export async function startBed(): Promise<Bed> {
         (e) => e.operator.id === op.id && e.operator.connections > 0,
         { after: log.mark() },
       );
+      if (gateway === 'gw-1') live.operators.set(connectionId, op.id);
       bus.publish('gateway.evt.connection', {
         gateway_id: gateway,
         connection_id: connectionId,
@@ -269,12 +304,29 @@ export async function startBed(): Promise<Bed> {
       return connectionId;
     },
     disconnect(op, connectionId, gateway = 'gw-1') {
+      if (gateway === 'gw-1') live.operators.delete(connectionId);
       bus.publish('gateway.evt.connection', {
         gateway_id: gateway,
         connection_id: connectionId,
         connected: false,
         at: new Date().toISOString(),
         who: { kind: 'operator', operator_id: op.id },
+      });
+    },
+    visitorConnection(visitor, connectionId, connected, extra = {}) {
+      if (connected) live.visitors.set(connectionId, visitor.user_id);
+      else live.visitors.delete(connectionId);
+      bus.publish('gateway.evt.connection', {
+        gateway_id: 'gw-1',
+        connection_id: connectionId,
+        connected,
+        at: new Date().toISOString(),
+        who: {
+          kind: 'visitor',
+          visitor,
+          user_agent: extra.userAgent ?? null,
+          country: extra.country ?? null,
+        },
       });
     },
     async visitorWrites(opts = {}) {
@@ -314,16 +366,30 @@ export async function startBed(): Promise<Bed> {
       });
       return { chatId, userId };
     },
+    async crashReplica(index, beforeRestart) {
+      await replicas[index]?.kill();
+      await beforeRestart?.();
+      replicas[index] = await startService('routing', env);
+    },
+    async restartRedis() {
+      const port = redisServer.port;
+      await redisServer.stop();
+      redisServer = await startRedisServer({ port, dir: redisDir });
+    },
     async reset() {
+      live.operators.clear();
+      live.visitors.clear();
       await redis.flushall();
       log.clear();
     },
     async stop() {
+      clearInterval(heartbeat);
       for (const s of subs) s.unsubscribe();
       await Promise.all(replicas.map((r) => r.stop()));
       await bus.drain();
       redis.disconnect();
       await redisServer.stop();
+      rmSync(redisDir, { recursive: true, force: true });
       await nats.stop();
     },
   };

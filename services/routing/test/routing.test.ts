@@ -439,22 +439,15 @@ describe('online visitors and invitations', () => {
     await bed.connect(anna);
     await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
     const userId = 'u_customer-42' as const;
-    bed.bus.publish('gateway.evt.connection', {
-      gateway_id: 'gw-1',
-      connection_id: 'visitor-conn-1',
-      connected: true,
-      at: new Date().toISOString(),
-      who: {
-        kind: 'visitor',
-        visitor: {
-          user_id: userId as never,
-          identified: true,
-          email: 'kim@example.com',
-          name: 'Kim',
-        },
-        user_agent: 'Mozilla/5.0 (test)',
-        country: 'DE',
-      },
+    const kim = {
+      user_id: userId as never,
+      identified: true,
+      email: 'kim@example.com',
+      name: 'Kim',
+    };
+    bed.visitorConnection(kim, 'visitor-conn-1', true, {
+      userAgent: 'Mozilla/5.0 (test)',
+      country: 'DE',
     });
     bed.bus.publish('gateway.evt.page_view', {
       user_id: userId as never,
@@ -513,39 +506,12 @@ describe('online visitors and invitations', () => {
 
     // Leaving: gone from the list after the grace period; coming back later counts as returning.
     const beforeLeave = bed.log.mark();
-    bed.bus.publish('gateway.evt.connection', {
-      gateway_id: 'gw-1',
-      connection_id: 'visitor-conn-1',
-      connected: false,
-      at: new Date().toISOString(),
-      who: {
-        kind: 'visitor',
-        visitor: { user_id: userId as never, identified: true, email: null, name: null },
-        user_agent: null,
-        country: null,
-      },
-    });
+    bed.visitorConnection(kim, 'visitor-conn-1', false);
     await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 0, {
       after: beforeLeave,
     });
     bed.log.clear();
-    bed.bus.publish('gateway.evt.connection', {
-      gateway_id: 'gw-1',
-      connection_id: 'visitor-conn-2',
-      connected: true,
-      at: new Date().toISOString(),
-      who: {
-        kind: 'visitor',
-        visitor: {
-          user_id: userId as never,
-          identified: true,
-          email: 'kim@example.com',
-          name: 'Kim',
-        },
-        user_agent: 'Mozilla/5.0 (test)',
-        country: null,
-      },
-    });
+    bed.visitorConnection(kim, 'visitor-conn-2', true, { userAgent: 'Mozilla/5.0 (test)' });
     const back = await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 1);
     expect(back.visitors[0]).toMatchObject({
       returning: true,
@@ -565,5 +531,57 @@ describe('online visitors and invitations', () => {
         message: 'hello',
       }),
     ).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('failures', () => {
+  it('keeps routing when a replica is killed: the other one (and its replacement) lose nothing', async () => {
+    const ops = await Promise.all(['Anna', 'Boris'].map((n) => bed.operator(n, { max_chats: 10 })));
+    for (const op of ops) {
+      await bed.connect(op);
+      await bed.request('routing.rpc.set_status', { operator_id: op.id, status: 'online' });
+    }
+    const chats: ChatId[] = [];
+    await bed.crashReplica(0, async () => {
+      // Visitors keep writing while one replica is down.
+      for (let i = 0; i < 10; i++) chats.push((await bed.visitorWrites()).chatId);
+    });
+    for (let i = 0; i < 10; i++) chats.push((await bed.visitorWrites()).chatId);
+    for (const chatId of chats) await assignedTo(chatId);
+    const assigned = bed.log.of('routing.evt.assigned');
+    expect(assigned).toHaveLength(20);
+    const operators = await bed.request('routing.rpc.operators', {});
+    expect(operators.map((o) => o.active_chats)).toEqual([10, 10]);
+  });
+
+  it('comes back from a Redis restart with the same sessions, queue and operators', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 1 });
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const first = await bed.visitorWrites();
+    await assignedTo(first.chatId);
+    const second = await bed.visitorWrites();
+    await bed.log.wait('routing.evt.session_changed', (e) => e.session.chat_id === second.chatId);
+    const before = {
+      first: await bed.request('routing.rpc.session', { chat_id: first.chatId }),
+      second: await bed.request('routing.rpc.session', { chat_id: second.chatId }),
+      queue: await bed.request('routing.rpc.queue', {}),
+    };
+
+    await bed.restartRedis();
+    const after = await waitFor(async () => ({
+      first: await bed.request('routing.rpc.session', { chat_id: first.chatId }),
+      second: await bed.request('routing.rpc.session', { chat_id: second.chatId }),
+      queue: await bed.request('routing.rpc.queue', {}),
+    }));
+    expect(after).toEqual(before);
+    expect(after.second).toMatchObject({ status: 'waiting', queue_position: 1 });
+
+    // And it keeps working: Anna closes her chat, the waiting one is hers at once.
+    await bed.request('routing.rpc.close', {
+      chat_id: first.chatId,
+      actor: { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' },
+    });
+    expect((await assignedTo(second.chatId)).operator_id).toBe(anna.id);
   });
 });

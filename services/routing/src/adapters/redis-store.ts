@@ -313,7 +313,7 @@ export function createRedisStore(opts: {
         op.active ? '1' : '0',
       ),
     hasOperator: async (operatorId) => (await redis.exists(`${opts.prefix}op:${operatorId}`)) === 1,
-    connection: (gatewayId, member, connected, visitor: VisitorConnectionInfo | null) =>
+    connection: (gatewayId, member, connected, visitor: VisitorConnectionInfo | null, at) =>
       run(
         'connection',
         gatewayId,
@@ -327,9 +327,10 @@ export function createRedisStore(opts: {
             })
           : '',
         ...grace(),
+        at.getTime(),
       ),
-    heartbeat: (gatewayId, members) =>
-      run('heartbeat', gatewayId, JSON.stringify(members.map(memberKey)), ...grace()),
+    heartbeat: (gatewayId, members, at) =>
+      run('heartbeat', gatewayId, JSON.stringify(members.map(memberKey)), ...grace(), at.getTime()),
     tick: () => run('tick', opts.gatewayTimeoutMs, ...grace()),
     invite: (i) =>
       run(

@@ -93,13 +93,15 @@ export interface RoutingStore {
   setStatus(operatorId: OperatorId, status: OperatorStatus): Promise<Changes<OperatorPresence>>;
   upsertOperator(operator: Operator): Promise<Changes<OperatorPresence>>;
   hasOperator(operatorId: OperatorId): Promise<boolean>;
+  /** `at`: the gateway's time of the event (orders it against that gateway's heartbeats). */
   connection(
     gatewayId: string,
     member: Member,
     connected: boolean,
     visitor: VisitorConnectionInfo | null,
-  ): Promise<Changes<true>>;
-  heartbeat(gatewayId: string, members: Member[]): Promise<Changes<true>>;
+    at: Date,
+  ): Promise<Changes<boolean>>;
+  heartbeat(gatewayId: string, members: Member[], at: Date): Promise<Changes<true>>;
   tick(): Promise<Changes<true>>;
   invite(input: {
     chatId: ChatId;

@@ -119,7 +119,13 @@ export class RoutingService {
         id: who.operator_id,
         connectionId: event.connection_id,
       };
-      await this.store.connection(event.gateway_id, member, event.connected, null);
+      await this.store.connection(
+        event.gateway_id,
+        member,
+        event.connected,
+        null,
+        new Date(event.at),
+      );
       return;
     }
     const member: Member = {
@@ -130,7 +136,13 @@ export class RoutingService {
     const info = event.connected
       ? { identity: who.visitor, userAgent: who.user_agent, country: who.country }
       : null;
-    await this.store.connection(event.gateway_id, member, event.connected, info);
+    await this.store.connection(
+      event.gateway_id,
+      member,
+      event.connected,
+      info,
+      new Date(event.at),
+    );
   }
 
   async heartbeat(event: EventPayload<'gateway.evt.heartbeat'>): Promise<void> {
@@ -142,7 +154,7 @@ export class RoutingService {
     }
     for (const v of event.visitors)
       members.push({ kind: 'visitor', id: v.user_id, connectionId: v.connection_id });
-    await this.store.heartbeat(event.gateway_id, members);
+    await this.store.heartbeat(event.gateway_id, members, new Date(event.at));
   }
 
   async pageView(event: EventPayload<'gateway.evt.page_view'>): Promise<void> {

@@ -8,7 +8,12 @@ const QUEUE = 'routing';
  * Serves routing.rpc.* (queue group: each request answered by one replica), consumes
  * chat.evt.message_created durably and gateway presence signals once per replica group.
  */
-export async function startNatsTransport(bus: Bus, routing: RoutingService, logger: Logger) {
+export async function startNatsTransport(
+  bus: Bus,
+  routing: RoutingService,
+  logger: Logger,
+  opts: { ackWaitMs: number },
+) {
   const log = logger.child({ module: 'nats' });
   const subs: Subscription[] = [
     bus.serve('routing.rpc.set_status', (r) => routing.setStatus(r.operator_id, r.status), {
@@ -45,6 +50,7 @@ export async function startNatsTransport(bus: Bus, routing: RoutingService, logg
     stream: 'CHAT_EVENTS',
     durable: 'routing',
     subjects: ['chat.evt.message_created', 'chat.evt.operator_changed'],
+    ackWaitMs: opts.ackWaitMs,
     handler: async (event) => {
       if (event.subject === 'chat.evt.message_created')
         await routing.onMessageCreated(event.payload);

@@ -3,7 +3,7 @@
 -- ARGV: prefix, gateway_timeout_ms, operator_grace_ms, visitor_grace_ms
 local gw_timeout, op_grace, v_grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 for _, gw in ipairs(redis.call('ZRANGEBYSCORE', K_GWS, '-inf', NOW - gw_timeout)) do
-  for _, m in ipairs(redis.call('SMEMBERS', k_gw(gw))) do member_gone(m, op_grace, v_grace) end
+  for _, m in ipairs(redis.call('ZRANGE', k_gw(gw), 0, -1)) do member_gone(m, op_grace, v_grace) end
   redis.call('DEL', k_gw(gw))
   redis.call('ZREM', K_GWS, gw)
 end
