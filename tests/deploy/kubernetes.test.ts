@@ -53,6 +53,17 @@ interface Service extends K8sObject {
     ports: Array<{ name: string; port: number; targetPort: string | number }>;
   };
 }
+interface NetworkPolicy extends K8sObject {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    ingress: Array<{
+      from: Array<{
+        podSelector?: { matchLabels: Record<string, string> };
+        namespaceSelector?: unknown;
+      }>;
+    }>;
+  };
+}
 interface Ingress extends K8sObject {
   spec: {
     rules: Array<{
@@ -258,6 +269,20 @@ for (const overlay of ['development', 'production'] as const) {
         expect((svc.spec as { sessionAffinity?: string }).sessionAffinity ?? 'None').toBe('None');
       }
       if (overlay === 'production') expect(ingress!.spec.tls?.length).toBeGreaterThan(0);
+      // The chat service's internal attachment HTTP is reachable from gateway pods only.
+      const chat = deployments.find((d) => d.metadata.name === 'chat')!;
+      const gateway = deployments.find((d) => d.metadata.name === 'gateway')!;
+      const policy = byKind<NetworkPolicy>(objects, 'NetworkPolicy').find((p) =>
+        selects(p.spec.podSelector.matchLabels, chat.spec.template.metadata.labels),
+      );
+      expect(policy, 'NetworkPolicy for chat').toBeDefined();
+      const podPeers = policy!.spec.ingress
+        .flatMap((rule) => rule.from)
+        .filter((peer) => peer.podSelector);
+      expect(podPeers).toHaveLength(1);
+      expect(
+        selects(podPeers[0]!.podSelector!.matchLabels, gateway.spec.template.metadata.labels),
+      ).toBe(true);
       // The gateway trusts X-Forwarded-For only because it sits behind this Ingress.
       const gw = configMaps.find((m) => m.metadata.name.startsWith('parley-gateway'));
       expect(gw?.data?.TRUST_PROXY).toBe('true');
