@@ -925,8 +925,12 @@ describe('static apps', () => {
     const loader = await fetch(`${gateway.url}/widget/loader.js`);
     expect(loader.status).toBe(200);
     expect(await loader.text()).toContain('loader');
-    const deepLink = await fetch(`${gateway.url}/widget/chat/123`);
-    expect(await deepLink.text()).toContain('<title>widget</title>');
+    for (const page of ['/widget', '/widget/', '/widget/chat/123']) {
+      const res = await fetch(`${gateway.url}${page}`, { redirect: 'manual' });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<title>widget</title>');
+    }
+    expect((await fetch(`${gateway.url}/widget/_app/missing.js`)).status).toBe(404);
     expect((await fetch(`${gateway.url}/admin/`)).status).toBe(404);
   });
 });

@@ -780,9 +780,16 @@ export function createHttpApp(deps: {
       log.info({ mount, dir: root }, 'static app not built; not served');
       continue;
     }
-    app.get(mount, (req, res) => res.redirect(301, `${mount}/`));
-    app.use(mount, express.static(root, { index: 'index.html', fallthrough: true }));
-    app.get(`${mount}/{*rest}`, (req, res) => res.sendFile(path.join(root, 'index.html')));
+    // Absolute asset paths and client-side routing: every page of the app, with or without a
+    // trailing slash (SvelteKit's trailingSlash 'never' wants /admin itself), is index.html.
+    app.use(mount, express.static(root, { index: false, redirect: false, fallthrough: true }));
+    const index = path.join(root, 'index.html');
+    app.get([mount, `${mount}/{*rest}`], (req, res) => {
+      // A missing file (a stale asset hash) is a 404, not the app's page.
+      if (/\.[A-Za-z0-9]+$/.test(req.path)) throw new AppError('not_found', 'Not found');
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    });
   }
 
   // ---------------------------------------------------------------- errors: one mapping for every route
