@@ -13,6 +13,7 @@ import { repoRoot } from '@parley/runtime/testing';
 import { http } from '@parley/contracts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { buildApp } from '../../scripts/lib/apps.ts';
 import { api, loginOperator, wsClient } from '../support/api.ts';
 
 const require = createRequire(import.meta.url);
@@ -24,8 +25,8 @@ let browser: Browser;
 let operatorToken: string;
 
 beforeAll(async () => {
-  // The widget needs chat, routing and the gateway; the email service plays no part here.
-  // The widget build (npm run build -w @parley/widget) must be current; the admin app is not used.
+  // The widget needs chat, routing and the gateway (not the email service, nor the console app).
+  buildApp(repoRoot, 'widget', { ifMissing: true });
   stack = await startStack({ services: ['chat', 'routing', 'gateway'], buildApps: false });
   browser = await launchBrowser([
     '--use-fake-device-for-media-stream',
