@@ -1,6 +1,6 @@
 import { VisitorEmail } from '@parley/contracts/models';
 import type { EventPayload } from '@parley/contracts/nats';
-import { renderUnreadReplyEmail } from './email.ts';
+import { renderUnreadReplyEmail, sanitizeHeader } from './email.ts';
 import { planForRead, planForReply } from './scheduling.ts';
 import type { ChatPort, JobScheduler, Mailer, UnreadReplyJob } from './ports.ts';
 
@@ -95,7 +95,7 @@ export class Notifier {
     });
     const record = await this.mailer.send({
       to: to.data,
-      from: this.settings.emailFrom,
+      from: sanitizeHeader(this.settings.emailFrom),
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
