@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { MAX_ATTACHMENT_BYTES } from '@parley/contracts/http';
+import { MAX_ATTACHMENT_BYTES, Password } from '@parley/contracts/http';
 import { baseConfig, loadConfig } from '@parley/runtime';
 
 /** An unset or empty env value is "not set". */
@@ -35,9 +35,9 @@ export const configSchema = baseConfig.extend({
   ADMIN_EMAIL: optionalString.describe(
     'With ADMIN_PASSWORD: this admin operator is created at start if missing',
   ),
-  ADMIN_PASSWORD: optionalString.describe(
-    'Password of the bootstrapped admin (at least 10 characters)',
-  ),
+  ADMIN_PASSWORD: z
+    .preprocess((v) => (v === '' ? undefined : v), Password.optional())
+    .describe('Password of the bootstrapped admin (at least 10 characters, as for any operator)'),
   ADMIN_NAME: z.string().min(1).default('Admin').describe('Display name of the bootstrapped admin'),
 });
 
