@@ -15,6 +15,7 @@ function tinyOptions(target: TargetKind): BenchOptions {
     rate: 20,
     durationS: 3,
     drainS: 10,
+    maxDrainS: 30,
     capacityStartRate: 20,
     capacityFactor: 2,
     capacityStepS: 2,

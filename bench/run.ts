@@ -39,7 +39,12 @@ const flags = {
   drain: {
     type: 'string',
     default: '5',
-    help: 'seconds to wait for late messages before counting them lost',
+    help: 'missing messages count as lost once nothing arrived for this many seconds',
+  },
+  'max-drain': {
+    type: 'string',
+    default: '180',
+    help: 'most seconds to wait for the backlog after the last send',
   },
   'capacity-start': { type: 'string', default: '100', help: 'capacity: first rate (msg/s)' },
   'capacity-factor': { type: 'string', default: '1.5', help: 'capacity: rate multiplier per step' },
@@ -133,6 +138,7 @@ const options: BenchOptions = {
   rate: num('rate', '200'),
   durationS: num('duration', '8'),
   drainS: num('drain', '3'),
+  maxDrainS: num('max-drain', '30'),
   capacityStartRate: num('capacity-start', '100'),
   capacityFactor: num('capacity-factor', '2'),
   capacityStepS: num('capacity-step', '4'),

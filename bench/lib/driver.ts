@@ -62,6 +62,8 @@ export interface LoadSummary {
   duplicated: number;
   errors: Record<string, number>;
   acks: number;
+  drain_ms: number;
+  late_from_earlier_run: number;
   latency_ms: { p50: number; p95: number; p99: number; p999: number; max: number; mean: number };
   max_schedule_lag_ms: number;
 }
@@ -114,7 +116,12 @@ export class GeneratorPool {
   }
 
   /** Sends `rate` messages per second in total for `durationMs`, split by each process's share of chats. */
-  async load(rate: number, durationMs: number, drainMs: number): Promise<LoadSummary> {
+  async load(
+    rate: number,
+    durationMs: number,
+    drainMs: number,
+    maxDrainMs: number,
+  ): Promise<LoadSummary> {
     const results = await Promise.all(
       this.generators.map((g, i) =>
         g.request<LoadResult>({
@@ -122,6 +129,7 @@ export class GeneratorPool {
           rate: (rate * (this.shares[i] ?? 0)) / this.opts.chats,
           durationMs,
           drainMs,
+          maxDrainMs,
         } satisfies LoadCommand),
       ),
     );
@@ -160,7 +168,11 @@ function mergeResults(results: LoadResult[]): LoadSummary {
   let duplicated = 0;
   let acks = 0;
   let lag = 0;
+  let drain = 0;
+  let late = 0;
   for (const r of results) {
+    drain = Math.max(drain, r.drain_ms);
+    late += r.late_from_earlier_run;
     total.add(hdr.decodeFromCompressedBase64(r.histogram));
     sent += r.sent;
     received += r.received;
@@ -179,6 +191,8 @@ function mergeResults(results: LoadResult[]): LoadSummary {
     duplicated,
     errors,
     acks,
+    drain_ms: Math.round(drain),
+    late_from_earlier_run: late,
     latency_ms: {
       p50: empty ? 0 : ms(total.getValueAtPercentile(50)),
       p95: empty ? 0 : ms(total.getValueAtPercentile(95)),

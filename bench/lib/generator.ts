@@ -45,6 +45,10 @@ let acks = 0;
 let received = 0;
 let duplicated = 0;
 let histogram = newHistogram();
+/** Numbers each load; a message from an earlier load that arrives late is not counted in this one. */
+let runId = 0;
+let lateFromEarlierRun = 0;
+let lastDeliveryAt = 0;
 
 function newHistogram() {
   return hdr.build({
@@ -324,12 +328,17 @@ function contentOf(frame: Record<string, unknown>): string | null {
 
 function onDelivered(content: string) {
   const at = nowMs();
-  const [prefix, chatIndex, n, sentAt] = content.split(' ');
+  const [prefix, run, chatIndex, n, sentAt] = content.split(' ');
   const chat = chats[Number(chatIndex)];
   if (prefix !== CONTENT_PREFIX || !chat) {
     countError('foreign_message');
     return;
   }
+  if (Number(run) !== runId) {
+    lateFromEarlierRun++;
+    return;
+  }
+  lastDeliveryAt = at;
   const seq = Number(n);
   if (chat.received.has(seq)) {
     duplicated++;
@@ -344,6 +353,8 @@ function onDelivered(content: string) {
 
 async function load(cmd: LoadCommand): Promise<LoadResult> {
   histogram = newHistogram();
+  runId++;
+  lateFromEarlierRun = 0;
   received = 0;
   duplicated = 0;
   acks = 0;
@@ -372,7 +383,7 @@ async function load(cmd: LoadCommand): Promise<LoadResult> {
             frameText({
               type: 'send_message',
               chat_id: chat.chatId,
-              content: `${CONTENT_PREFIX} ${chat.index} ${n} ${due.toFixed(3)}`,
+              content: `${CONTENT_PREFIX} ${runId} ${chat.index} ${n} ${due.toFixed(3)}`,
               client_id: randomUUID(),
             }),
           );
@@ -385,9 +396,20 @@ async function load(cmd: LoadCommand): Promise<LoadResult> {
     tick();
   });
   const sent = k;
-  const drainDeadline = nowMs() + cmd.drainMs;
-  while (received < sent && nowMs() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+  // Drain while messages keep arriving: a message is lost only when nothing at all has arrived
+  // for drainMs (or the hard cap passes), so a backlog shows as latency, not as loss.
+  const sendEnded = nowMs();
+  lastDeliveryAt = Math.max(lastDeliveryAt, sendEnded);
+  while (
+    received < sent &&
+    nowMs() - lastDeliveryAt < cmd.drainMs &&
+    nowMs() - sendEnded < cmd.maxDrainMs
+  ) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return {
+    drain_ms: nowMs() - sendEnded,
+    late_from_earlier_run: lateFromEarlierRun,
     sent,
     received,
     duplicated,

@@ -31,8 +31,10 @@ export interface LoadCommand {
   /** Messages per second this process sends, open loop (on schedule whatever the replies do). */
   rate: number;
   durationMs: number;
-  /** After the last send, how long to wait for stragglers before counting them lost. */
+  /** After the last send, messages still missing when nothing has arrived for this long are lost. */
   drainMs: number;
+  /** Hard cap on the wait after the last send. */
+  maxDrainMs: number;
 }
 
 export type GeneratorCommand = SetupCommand | LoadCommand | { cmd: 'stats' } | { cmd: 'close' };
@@ -52,6 +54,10 @@ export interface LoadResult {
   /** Error frames and unexpected closes, by code. */
   errors: Record<string, number>;
   acks: number;
+  /** From the last send until everything arrived or the drain gave up. */
+  drain_ms: number;
+  /** Messages of an earlier load that arrived during this one (not counted in it). */
+  late_from_earlier_run: number;
   /** Latency histogram in microseconds, hdr-histogram compressed base64. */
   histogram: string;
   /** How late the generator itself was against its schedule (ms, worst): a sign it was the bottleneck. */

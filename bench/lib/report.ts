@@ -40,6 +40,9 @@ function rows(r: Partial<Record<'relay' | 'parley', TargetResult>>): Row[] {
   add('steady max', 'ms', (t) => t.steady?.load.latency_ms.max);
   add('steady delivered', 'msg/s', (t) => t.steady?.achieved_rate);
   add('steady lost', 'msgs', (t) => t.steady?.load.lost);
+  add('steady backlog drained after', 's', (t) =>
+    t.steady ? t.steady.load.drain_ms / 1000 : undefined,
+  );
   add('steady duplicated', 'msgs', (t) => t.steady?.load.duplicated);
   add('steady CPU (system under test)', '% core', (t) => cpuTotal(t.steady?.processes));
   add('capacity held', 'msg/s', (t) => t.capacity?.held_rate);

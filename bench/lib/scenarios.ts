@@ -28,7 +28,10 @@ export interface BenchOptions {
   chats: number;
   rate: number;
   durationS: number;
+  /** Missing messages count as lost once nothing has arrived for this long after the last send. */
   drainS: number;
+  /** Hard cap on waiting for the backlog after the last send. */
+  maxDrainS: number;
   /** capacity: rate ladder start × factor per step, until p99 > limit or loss/errors */
   capacityStartRate: number;
   capacityFactor: number;
@@ -223,6 +226,7 @@ async function measureLoad(
   rate: number,
   durationS: number,
   drainS: number,
+  maxDrainS: number,
 ): Promise<{
   load: LoadSummary;
   processes: ProcessUsage[];
@@ -231,7 +235,7 @@ async function measureLoad(
 }> {
   return withSampler(target, pool, async (sampler) => {
     const from = Date.now();
-    const load = await pool.load(rate, durationS * 1000, drainS * 1000);
+    const load = await pool.load(rate, durationS * 1000, drainS * 1000, maxDrainS * 1000);
     const to = from + durationS * 1000;
     sampler.sampleAll();
     return {
@@ -273,7 +277,14 @@ async function runMessageScenarios(
     );
     if (wantSteady) {
       opts.log(`  ${target.kind} steady: ${opts.rate} msg/s for ${opts.durationS} s`);
-      const m = await measureLoad(target, pool, opts.rate, opts.durationS, opts.drainS);
+      const m = await measureLoad(
+        target,
+        pool,
+        opts.rate,
+        opts.durationS,
+        opts.drainS,
+        opts.maxDrainS,
+      );
       result.steady = {
         chats: opts.chats,
         rate: opts.rate,
@@ -296,7 +307,14 @@ async function runMessageScenarios(
       let held = 0;
       let stoppedBy = `reached ${opts.capacityMaxSteps} steps`;
       for (let i = 0; i < opts.capacityMaxSteps; i++) {
-        const m = await measureLoad(target, pool, rate, opts.capacityStepS, opts.drainS);
+        const m = await measureLoad(
+          target,
+          pool,
+          rate,
+          opts.capacityStepS,
+          opts.drainS,
+          opts.maxDrainS,
+        );
         const ok = clean(m.load) && m.load.latency_ms.p99 <= opts.p99LimitMs;
         steps.push({
           rate,
