@@ -195,6 +195,19 @@ describe('visitor widget on the demo host page', () => {
       .waitFor();
     await demo.page.screenshot({ path: path.join(screenshots, 'widget-open.png') });
 
+    // Escape closes the panel from the keyboard and gives focus back to the launcher.
+    await demo.widget.getByLabel('Your message').press('Escape');
+    await demo.page.locator('[data-parley][data-open="false"]').waitFor({ state: 'attached' });
+    await expect
+      .poll(() =>
+        demo.page.evaluate(() =>
+          document
+            .querySelector('[data-parley]')
+            ?.shadowRoot?.activeElement?.getAttribute('data-testid'),
+        ),
+      )
+      .toBe('parley-launcher');
+
     const texts = await messages(demo).allTextContents();
     const stored = (await adminChat(chat.id)).messages.filter((m) => m.sender_type !== 'system');
     expect(texts.filter((t) => !/joined|ended/.test(t))).toHaveLength(stored.length);
