@@ -200,6 +200,24 @@ describe('chat service over NATS', () => {
     });
     expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(page.last_seq).toBe(50);
+
+    // One client_id sent 10 times at once (both replicas answer some): stored once, as seq 51.
+    const clientId = randomUUID();
+    const resends = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        sendAs(chat.id, 'sent on a flaky network', 'user', clientId),
+      ),
+    );
+    expect(resends.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(resends.map((r) => `${r.message.id}/${r.message.seq}`))).toEqual(
+      new Set([`${resends[0]!.message.id}/51`]),
+    );
+    const tail = await bus.request('chat.rpc.messages_after', {
+      chat_id: chat.id,
+      after_seq: 50,
+      limit: 10,
+    });
+    expect(tail.messages.map((m) => m.seq)).toEqual([51]);
   });
 
   it('publishes read, viewed, archived and unarchived events after the change', async () => {

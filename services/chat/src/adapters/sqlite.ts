@@ -315,6 +315,9 @@ export class SqliteChatStore implements ChatStore {
   // ---- chats ----
 
   async getOrCreateChat(input: { id: ChatId; user_id: UserId; now: string }): Promise<ChatRecord> {
+    // The common case reads without taking the write lock.
+    const found = this.one('SELECT * FROM support_chats WHERE user_id = ?', input.user_id);
+    if (found) return toChat(found);
     return this.tx(() => {
       const existing = this.one('SELECT * FROM support_chats WHERE user_id = ?', input.user_id);
       if (existing) return toChat(existing);
