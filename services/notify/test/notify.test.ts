@@ -30,6 +30,8 @@ let dataDir: string;
 let chat: Service;
 let bus: Bus;
 let notifies: Service[] = [];
+/** Other processes a test started (stopped with the suite). */
+let others: Service[] = [];
 /** Agenda and outbox backend under test; MongoDB only when MONGO_URL is set. */
 let mongoEnv: Record<string, string> = {};
 
@@ -135,6 +137,7 @@ else
 describe.each(backends)('unread-reply email (%s backend)', (backend) => {
   beforeAll(async () => {
     notifies = [];
+    others = [];
     mongoEnv =
       backend === 'mongo' && process.env.MONGO_URL
         ? { MONGO_URL: process.env.MONGO_URL, MONGO_DB: `parley_notify_test_${Date.now()}` }
@@ -153,7 +156,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
 
   afterAll(async () => {
     await bus?.drain();
-    for (const svc of notifies) await svc.stop();
+    for (const svc of [...others, ...notifies]) await svc.stop();
     await chat?.stop();
     await redis?.stop();
     await nats?.stop();
@@ -217,6 +220,30 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     expect(await emailsFor(chatId)).toHaveLength(0);
     // Only the later chat's job ever ran.
     expect(await counter(live(), 'notify_jobs_started_total')).toBe(startedBefore + 1);
+  });
+
+  it("stops emailing a visitor who followed the email's unsubscribe link (through the gateway, no login)", async () => {
+    const gateway = await startService('gateway', {
+      NATS_URL: nats.url,
+      DATA_DIR: dataDir,
+      UNSUBSCRIBE_SECRET,
+      CHAT_INTERNAL_URL: chat.url,
+    });
+    others.push(gateway);
+    const { userId, chatId } = await newVisitor({ email: 'leaver@example.com' });
+    await reply(chatId, 'First reply.');
+    const email = await firstEmailFor(chatId, 'the first email');
+    const link = new URL(/\S+\/api\/unsubscribe\?token=\S+/.exec(email.text)?.[0] ?? '');
+    expect(link.origin).toBe(PUBLIC_URL);
+    const res = await fetch(`${gateway.url}${link.pathname}${link.search}`);
+    expect(res.status).toBe(200);
+    const profile = await bus.request('chat.rpc.visitor_profile', { user_id: userId });
+    expect(profile?.unsubscribed).toBe(true);
+
+    const before = await completed('unsubscribed');
+    await reply(chatId, 'Second reply.');
+    await waitForOutcome('unsubscribed', before);
+    expect(await emailsFor(chatId)).toHaveLength(1);
   });
 
   it('sends nothing for an archived chat', async () => {
