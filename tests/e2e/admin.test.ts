@@ -141,6 +141,16 @@ async function sessionOf(chatId: string) {
   return http.SessionResponse.parse(res.body);
 }
 
+/** Ends the routing sessions of these visitors, so the next test starts with free operators. */
+async function closeOpenSessions(list: Visitor[]) {
+  for (const v of list) {
+    const session = await sessionOf(v.chatId);
+    if (!session || session.status === 'closed') continue;
+    const res = await api(stack.gatewayUrl, 'POST', `/api/routing/chats/${v.chatId}/close`, { token: adminToken });
+    if (res.status >= 300) throw new Error(`close failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
 // ------------------------------------------------------------------ tests
 
 describe('operator console', () => {
@@ -193,8 +203,9 @@ describe('operator console', () => {
   }, 60_000);
 
   test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
+    // Nobody online: these chats wait in the queue, so only visitor and operator lines show.
     await setStatus(boris, 'away');
-    await setStatus(ada, 'online');
+    await setStatus(ada, 'away');
     await ada.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
     await ada.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
 
@@ -262,6 +273,7 @@ describe('operator console', () => {
     await first.say('Are you still there?');
     await card(ada, first.chatId).and(ada.page.locator('[data-unread="true"]')).waitFor();
     expect(await ada.page.locator(`[data-chat-id="${first.chatId}"]`).count()).toBe(1);
+    await closeOpenSessions([first, second]);
   }, 90_000);
 
   test('queue: a waiting visitor with wait time, taken by hand', async () => {
@@ -288,6 +300,8 @@ describe('operator console', () => {
     await borisEntry.waitFor({ state: 'detached' });
     await ada.page.getByRole('link', { name: /My chats/ }).click();
     await card(ada, v.chatId).waitFor();
+    await closeOpenSessions([v]);
+    await card(ada, v.chatId).waitFor({ state: 'detached' });
   }, 60_000);
 
   test('auto-assignment notifies the operator: notice, title with the unread count, My chats', async () => {
@@ -380,6 +394,7 @@ describe('operator console', () => {
   }, 60_000);
 
   test('an operator going offline has their chat reassigned to a colleague', async () => {
+    await closeOpenSessions(visitors);
     await setStatus(ada, 'away');
     await boris.page.goto(`${stack.gatewayUrl}/admin/chats`);
     await setStatus(boris, 'online');

@@ -11,7 +11,7 @@ import {
 } from '@parley/contracts';
 import type { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { clearSession, currentToken } from './session.svelte.ts';
+import { auth, clearSession, currentToken } from './session.svelte.ts';
 
 /**
  * The console's one REST client: paths from `http.consoleRoutes`, bodies checked with the
@@ -51,7 +51,7 @@ export async function redirectToLogin(expired: boolean): Promise<void> {
   const login = resolve('/login');
   if (location.pathname.startsWith(login)) return;
   const params = new URLSearchParams({ next: here });
-  if (expired) params.set('expired', '1');
+  if (expired || auth.expired) params.set('expired', '1');
   await goto(resolve(`/login?${params.toString()}`));
 }
 
