@@ -29,8 +29,11 @@ export const configSchema = baseConfig.extend({
     .describe('Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)'),
   GATEWAY_ID: z
     .string()
-    .default(`${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`)
-    .describe('Name of this replica in presence events'),
+    .min(1)
+    .optional()
+    .describe(
+      'Name of this replica in presence events (default: host name, pid and a random suffix)',
+    ),
   AUTH_TOKEN_SECRET: z.string().optional().describe('Signs visitor and operator tokens (HS256)'),
   IDENTITY_HMAC_SECRET: z
     .string()
@@ -85,6 +88,7 @@ export const configSchema = baseConfig.extend({
 });
 
 export type GatewayConfig = z.output<typeof configSchema> & {
+  GATEWAY_ID: string;
   authTokenSecret: string;
   identityHmacSecret: string;
   unsubscribeSecret: string;
@@ -95,6 +99,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const cfg = loadConfig(configSchema, env);
   return {
     ...cfg,
+    GATEWAY_ID:
+      cfg.GATEWAY_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     authTokenSecret: resolveSecret(cfg.AUTH_TOKEN_SECRET, 'AUTH_TOKEN_SECRET', cfg),
     identityHmacSecret: resolveSecret(cfg.IDENTITY_HMAC_SECRET, 'IDENTITY_HMAC_SECRET', cfg),
     unsubscribeSecret: resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg),
