@@ -71,7 +71,10 @@ function nowMs() {
 
 let setupRetries = 0;
 
-/** One retry budget per request: a keep-alive socket closed by the server under load is not a failure of the system. */
+/**
+ * Retries a request whose keep-alive socket the server closed, or that got 503 because a service
+ * behind the gateway was too slow; every retry is counted and reported.
+ */
 async function httpJson(
   target: Extract<TargetSpec, { kind: 'parley' }>,
   agent: http.Agent,
@@ -85,10 +88,13 @@ async function httpJson(
       return await httpJsonOnce(target, agent, method, path, body, token);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const transient =
-        code === 'ECONNRESET' || code === 'EPIPE' || (err as Error).message === 'socket hang up';
-      if (!transient || attempt >= 3) throw err;
+      const message = (err as Error).message;
+      const dropped = code === 'ECONNRESET' || code === 'EPIPE' || message === 'socket hang up';
+      // 503: a service behind the gateway did not answer in time; a real client retries later.
+      const unavailable = message.includes('→ 503');
+      if (!(dropped || unavailable) || attempt >= 5) throw err;
       setupRetries++;
+      if (unavailable) await new Promise((r) => setTimeout(r, 1000 * attempt));
     }
   }
 }
