@@ -3,6 +3,7 @@
  * and the messages and typing of an assigned chat reach the operator without opening the chat;
  * the visitor sees the session status.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ws as wsc } from '@parley/contracts';
 import { startStack, type Stack } from '../../../tests/support/stack.ts';
@@ -76,5 +77,54 @@ describe('operator channel with routing', () => {
       await visitorWs.close();
       await operatorWs.close();
     }
+  });
+
+  it('moves the chat of an operator whose last connection closed to an online colleague', async () => {
+    const admin = await loginOperator(stack);
+    const email = `agent-${randomUUID().slice(0, 8)}@parley.test`;
+    const password = 'agent password 123';
+    const created = await api(stack.gatewayUrl, 'POST', '/api/admin/operators', {
+      token: admin.token,
+      body: { email, name: 'Leaving Agent', password, max_chats: 3 },
+    });
+    expect(created.status).toBe(201);
+    const agent = await loginOperator(stack, email, password);
+
+    const adminWs = await wsClient(stack.gatewayUrls[0]!, admin.token);
+    const agentWs = await wsClient(stack.gatewayUrls[1]!, agent.token);
+    adminWs.send({ type: 'subscribe', channel: 'operator' });
+    agentWs.send({ type: 'subscribe', channel: 'operator' });
+    await adminWs.nextFrame((f) => f.type === 'subscribed');
+    await agentWs.nextFrame((f) => f.type === 'subscribed');
+    await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
+      token: admin.token,
+      body: { status: 'away' },
+    });
+    await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
+      token: agent.token,
+      body: { status: 'online' },
+    });
+
+    const visitor = await createVisitor(stack, { name: 'Tove' });
+    const chat = await api<{ id: string }>(stack.gatewayUrl, 'GET', '/api/support_chat', {
+      token: visitor.token,
+    });
+    await api(stack.gatewayUrl, 'POST', '/api/support_chat/messages', {
+      token: visitor.token,
+      body: { content: 'hello', client_id: randomUUID() },
+    });
+    await agentWs.nextFrame((f) => f.type === 'chat_assigned' && f.chat_id === chat.body.id);
+
+    await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
+      token: admin.token,
+      body: { status: 'online' },
+    });
+    await agentWs.close();
+    const reassigned = await adminWs.nextFrame<wsc.ChatAssignedFrame>(
+      (f) => f.type === 'chat_assigned' && f.chat_id === chat.body.id,
+      20_000,
+    );
+    expect(reassigned.session.operator?.id).toBe(admin.operator.id);
+    await adminWs.close();
   });
 });
