@@ -207,3 +207,31 @@ describe('routing with the chat service', () => {
     ]);
   });
 });
+
+describe('online visitors with the chat service', () => {
+  it('shows the name a visitor gave in the widget, in the online list and the queue', async () => {
+    const visitor = anonymous();
+    bus.publish('gateway.evt.connection', {
+      gateway_id: 'gw-1',
+      connection_id: randomUUID(),
+      connected: true,
+      at: new Date().toISOString(),
+      who: { kind: 'visitor', visitor, user_agent: 'test', country: null },
+    });
+    await log.wait('routing.evt.visitors_changed', (e) =>
+      e.visitors.some((v) => v.user_id === visitor.user_id && v.name === null),
+    );
+    await bus.request('chat.rpc.update_visitor', {
+      user_id: visitor.user_id,
+      update: { name: 'Vera', email: 'vera@example.com' },
+    });
+    const renamed = await log.wait('routing.evt.visitors_changed', (e) =>
+      e.visitors.some((v) => v.user_id === visitor.user_id && v.name === 'Vera'),
+    );
+    expect(renamed.visitors.find((v) => v.user_id === visitor.user_id)).toMatchObject({
+      name: 'Vera',
+      email: 'vera@example.com',
+      identified: false,
+    });
+  });
+});

@@ -41,6 +41,7 @@ const SCRIPTS = [
   'page_view',
   'read',
   'outbox',
+  'visitor_profile',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
@@ -341,6 +342,14 @@ export function createRedisStore(opts: {
         randomUUID(),
         i.userName ?? '',
         i.userEmail ?? '',
+      ),
+    visitorProfile: (profile) =>
+      run(
+        'visitor_profile',
+        profile.id,
+        profile.name ?? '',
+        profile.email ?? '',
+        profile.identified ? '1' : '0',
       ),
     pageView: (userId, page, timezone, at) =>
       run('page_view', userId, JSON.stringify(page), timezone ?? '', at.getTime()),

@@ -10,6 +10,7 @@ import type {
   RoutingSession,
   SupportMessage,
   UserId,
+  VisitorProfile,
 } from '@parley/contracts';
 import type { Actor, EventPayload, EventSubject, VisitorIdentity } from '@parley/contracts/nats';
 import type { AssignmentReason } from '@parley/contracts/ws';
@@ -110,6 +111,8 @@ export interface RoutingStore {
     userName: string | null;
     userEmail: string | null;
   }): Promise<Changes<true>>;
+  /** Name/email changed in the chat store: the online list and the queue show the new ones. */
+  visitorProfile(profile: VisitorProfile): Promise<Changes<boolean>>;
   pageView(
     userId: UserId,
     page: PageInfo,

@@ -161,6 +161,10 @@ export class RoutingService {
     await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at));
   }
 
+  async visitorUpdated(event: EventPayload<'chat.evt.visitor_updated'>): Promise<void> {
+    await this.store.visitorProfile(event.profile);
+  }
+
   /** Grace periods and silent gateways; every replica calls this, each due timer fires once. */
   async tick(): Promise<void> {
     await this.store.tick();

@@ -49,13 +49,15 @@ export async function startNatsTransport(
   const consumer = await bus.consumeDurable({
     stream: 'CHAT_EVENTS',
     durable: 'routing',
-    subjects: ['chat.evt.message_created', 'chat.evt.operator_changed'],
+    subjects: ['chat.evt.message_created', 'chat.evt.operator_changed', 'chat.evt.visitor_updated'],
     ackWaitMs: opts.ackWaitMs,
     handler: async (event) => {
       if (event.subject === 'chat.evt.message_created')
         await routing.onMessageCreated(event.payload);
       else if (event.subject === 'chat.evt.operator_changed')
         await routing.operatorUpdated(event.payload.operator);
+      else if (event.subject === 'chat.evt.visitor_updated')
+        await routing.visitorUpdated(event.payload);
     },
   });
   log.debug('routing transport started');
