@@ -32,6 +32,10 @@ export const configSchema = baseConfig.extend({
   SENDGRID_API_KEY: optionalString.describe(
     'SendGrid API key; without it emails are kept in the local outbox (shown in the operator console) instead of sent',
   ),
+  SENDGRID_API_URL: z
+    .url()
+    .default('https://api.sendgrid.com')
+    .describe('SendGrid API origin; EU data residency uses https://api.eu.sendgrid.com'),
   EMAIL_FROM: z
     .string()
     .default('support@localhost')

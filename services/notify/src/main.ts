@@ -66,7 +66,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   let mailer: Mailer;
   if (cfg.SENDGRID_API_KEY) {
     mailer = retryingMailer({
-      send: sendgridSend(cfg.SENDGRID_API_KEY),
+      send: sendgridSend(cfg.SENDGRID_API_KEY, cfg.SENDGRID_API_URL),
       log: emailLog,
       logger,
       retries: cfg.SEND_RETRIES,

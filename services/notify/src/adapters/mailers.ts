@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import sgMail from '@sendgrid/mail';
+import { Client } from '@sendgrid/client';
+import { MailService } from '@sendgrid/mail';
 import pRetry, { AbortError } from 'p-retry';
 import type { EmailRecord } from '@parley/contracts/models';
 import type { Logger } from '@parley/runtime';
@@ -67,12 +68,16 @@ export interface SendFn {
   (email: OutgoingEmail): Promise<void>;
 }
 
-/** @sendgrid/mail as a SendFn. */
-export function sendgridSend(apiKey: string): SendFn {
-  sgMail.setApiKey(apiKey);
-  sgMail.setTimeout(15_000);
+/** @sendgrid/mail as a SendFn (its own client, so the base URL is this service's choice). */
+export function sendgridSend(apiKey: string, baseUrl: string): SendFn {
+  const client = new Client();
+  client.setApiKey(apiKey);
+  client.setDefaultRequest('baseUrl', baseUrl);
+  const mail = new MailService();
+  mail.setClient(client);
+  mail.setTimeout(15_000);
   return async (email) => {
-    await sgMail.send({
+    await mail.send({
       to: email.to,
       from: email.from,
       subject: email.subject,
