@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_ATTACHMENT_BYTES, Password } from '@parley/contracts/http';
-import { baseConfig, loadConfig } from '@parley/runtime';
+import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
 
 /** An unset or empty env value is "not set". */
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
@@ -32,6 +32,9 @@ export const configSchema = baseConfig.extend({
     .positive()
     .default(MAX_ATTACHMENT_BYTES)
     .describe('Largest accepted attachment, in bytes'),
+  UNSENT_ATTACHMENT_TTL: envDuration
+    .default(24 * 3_600_000)
+    .describe('Uploads never attached to a message are deleted after this long (e.g. 24h, 30m)'),
   ADMIN_EMAIL: optionalString.describe(
     'With ADMIN_PASSWORD: this admin operator is created at start if missing',
   ),

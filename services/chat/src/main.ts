@@ -9,6 +9,7 @@ import {
 import type { ChatConfig } from './config.ts';
 import { DiskBlobs } from './adapters/disk-blobs.ts';
 import { SqliteChatStore } from './adapters/sqlite.ts';
+import { purgeUnsentAttachments } from './domain/attachments.ts';
 import { ChatDomain } from './domain/chats.ts';
 import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
 import { createAttachmentHttp } from './transport/http.ts';
@@ -17,6 +18,8 @@ import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
 /** How often, and after how long, unconfirmed message events are published again. */
 const OUTBOX_INTERVAL_MS = 15_000;
 const OUTBOX_MIN_AGE_MS = 10_000;
+/** How often unsent uploads past UNSENT_ATTACHMENT_TTL are looked for. */
+const PURGE_INTERVAL_MS = 3_600_000;
 
 async function openStores(
   cfg: ChatConfig,
@@ -91,13 +94,34 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
   }, OUTBOX_INTERVAL_MS);
   relayTimer.unref();
 
+  let purging: Promise<void> = Promise.resolve();
+  const purgeTimer = setInterval(
+    () => {
+      purging = purging.then(async () => {
+        try {
+          const removed = await purgeUnsentAttachments(
+            { store, blobs },
+            { now: new Date(), olderThanMs: cfg.UNSENT_ATTACHMENT_TTL },
+          );
+          if (removed > 0) logger.info({ removed }, 'removed unsent attachments');
+        } catch (err) {
+          logger.warn({ err }, 'unsent attachment cleanup failed; will retry');
+        }
+      });
+    },
+    Math.min(cfg.UNSENT_ATTACHMENT_TTL, PURGE_INTERVAL_MS),
+  );
+  purgeTimer.unref();
+
   return {
     port: ops.port,
     async stop() {
       lifecycle.shuttingDown = true;
       clearInterval(relayTimer);
+      clearInterval(purgeTimer);
       await rpc.stop();
       await relaying;
+      await purging;
       await ops.close();
       await bus.drain();
       await store.close();

@@ -16,7 +16,7 @@ import {
   type EventSubject,
   type RpcRequest,
 } from '@parley/contracts/nats';
-import { storeAttachment } from '../src/domain/attachments.ts';
+import { purgeUnsentAttachments, storeAttachment } from '../src/domain/attachments.ts';
 import { ChatDomain, type Clock, type EventPublisher } from '../src/domain/chats.ts';
 import type { AttachmentBlobs, ChatStore } from '../src/domain/store.ts';
 
@@ -783,6 +783,18 @@ export function registerStoreContract(
       const withText = await send(ctx, chat.id, 'see notes', { attachment_ids: [text.id] });
       expect(withText.message.attachments.map((a) => a.id)).toEqual([text.id]);
       expect((await ctx.domain.messagesAfter(chat.id, 0, 10)).messages).toHaveLength(2);
+
+      // Uploads never sent are removed after the TTL; sent ones stay.
+      const day = 24 * 3600 * 1000;
+      expect(await purgeUnsentAttachments(ctx, { now: ctx.clock.now(), olderThanMs: day })).toBe(0);
+      ctx.clock.advance(day + 1000);
+      const svgKey = (await ctx.store.getAttachment(svg.id))!.storage_key;
+      expect(await purgeUnsentAttachments(ctx, { now: ctx.clock.now(), olderThanMs: day })).toBe(1);
+      expect(await ctx.store.getAttachment(svg.id)).toBeNull();
+      expect(await ctx.blobs.open(svgKey)).toBeNull();
+      expect(await ctx.domain.attachmentGet(image.id)).not.toBeNull();
+      expect(await ctx.domain.attachmentGet(text.id)).not.toBeNull();
+      await expectAppError(send(ctx, chat.id, 'late', { attachment_ids: [svg.id] }), 'bad_request');
     });
   });
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AttachmentBlobs, ByteRange } from '../domain/store.ts';
 
@@ -29,6 +29,11 @@ export class DiskBlobs implements AttachmentBlobs {
       return null;
     }
     return createReadStream(target, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async delete(storageKey: string): Promise<void> {
+    const target = path.resolve(this.dir, storageKey);
+    if (target.startsWith(this.dir + path.sep)) await rm(target, { force: true });
   }
 
   async close(): Promise<void> {}

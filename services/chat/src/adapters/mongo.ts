@@ -4,7 +4,6 @@ import { pipeline } from 'node:stream/promises';
 import {
   GridFSBucket,
   MongoClient,
-  MongoServerError,
   ObjectId,
   type Collection,
   type Db,
@@ -138,8 +137,10 @@ const isoOrNull = (d: Date | null | undefined): string | null => (d ? d.toISOStr
 const date = (s: string): Date => new Date(s);
 
 function isDuplicateKey(e: unknown, indexName?: string): boolean {
-  if (!(e instanceof MongoServerError) || e.code !== 11000) return false;
-  return indexName === undefined || e.message.includes(indexName);
+  // Duck-typed (code 11000) rather than instanceof, which a second copy of the driver would defeat.
+  const err = e as { code?: unknown; message?: unknown } | null;
+  if (!err || err.code !== 11000 || typeof err.message !== 'string') return false;
+  return indexName === undefined || err.message.includes(indexName);
 }
 
 /** $set without undefined keys (the driver would store them as null). */
@@ -740,6 +741,20 @@ export class MongoChatStore implements ChatStore {
     return doc ? toAttachmentRecord(doc) : null;
   }
 
+  async unsentAttachments(createdBefore: string, limit: number): Promise<AttachmentRecord[]> {
+    const docs = await this.attachments
+      .find({ message_id: null, created_at: { $lt: date(createdBefore) } })
+      .sort({ created_at: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toAttachmentRecord);
+  }
+
+  async deleteUnsentAttachment(id: AttachmentId): Promise<boolean> {
+    const res = await this.attachments.deleteOne({ _id: id, message_id: null });
+    return res.deletedCount === 1;
+  }
+
   // ---- operators ----
 
   async createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {
@@ -828,6 +843,16 @@ export class GridFsBlobs implements AttachmentBlobs {
       id,
       range ? { start: range.start, end: range.end + 1 } : {},
     );
+  }
+
+  async delete(storageKey: string): Promise<void> {
+    if (!ObjectId.isValid(storageKey)) return;
+    try {
+      await this.bucket.delete(new ObjectId(storageKey));
+    } catch (e) {
+      // Already gone is the outcome we wanted.
+      if (!/not found/i.test(String((e as Error).message))) throw e;
+    }
   }
 
   /** The client is closed by the store that shares it. */

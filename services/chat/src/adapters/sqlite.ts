@@ -611,6 +611,19 @@ export class SqliteChatStore implements ChatStore {
     return row ? toAttachmentRecord(row) : null;
   }
 
+  async unsentAttachments(createdBefore: string, limit: number): Promise<AttachmentRecord[]> {
+    return this.all(
+      `SELECT * FROM attachments WHERE message_id IS NULL AND created_at < ?
+       ORDER BY created_at LIMIT ?`,
+      createdBefore,
+      limit,
+    ).map(toAttachmentRecord);
+  }
+
+  async deleteUnsentAttachment(id: AttachmentId): Promise<boolean> {
+    return this.run('DELETE FROM attachments WHERE id = ? AND message_id IS NULL', id) > 0;
+  }
+
   // ---- operators ----
 
   async createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {

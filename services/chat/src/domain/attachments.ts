@@ -136,6 +136,25 @@ const EXTENSIONS: Record<string, string> = {
   'text/plain': '.txt',
 };
 
+/**
+ * Removes uploads that were never sent (the visitor closed the page, the send failed) once they
+ * are older than `olderThanMs`. The record goes first and only while unsent, so a message being
+ * sent at that moment either links the attachment or is refused it, never a missing file.
+ */
+export async function purgeUnsentAttachments(
+  deps: { store: ChatStore; blobs: AttachmentBlobs },
+  opts: { now: Date; olderThanMs: number; limit?: number },
+): Promise<number> {
+  const before = new Date(opts.now.getTime() - opts.olderThanMs).toISOString();
+  let removed = 0;
+  for (const record of await deps.store.unsentAttachments(before, opts.limit ?? 500)) {
+    if (!(await deps.store.deleteUnsentAttachment(record.id))) continue;
+    await deps.blobs.delete(record.storage_key);
+    removed += 1;
+  }
+  return removed;
+}
+
 /** Stores an uploaded file (already streamed to tempPath within the size limit) for a chat. */
 export async function storeAttachment(
   deps: { store: ChatStore; blobs: AttachmentBlobs },

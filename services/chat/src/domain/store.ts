@@ -191,6 +191,10 @@ export interface ChatStore {
   // ---- attachments (metadata; bytes live in an AttachmentBlobs) ----
   insertAttachment(record: AttachmentRecord): Promise<void>;
   getAttachment(id: AttachmentId): Promise<AttachmentRecord | null>;
+  /** Uploaded but never sent, created before the date, oldest first. */
+  unsentAttachments(createdBefore: string, limit: number): Promise<AttachmentRecord[]>;
+  /** Deletes the record only while no message carries it; true when deleted. */
+  deleteUnsentAttachment(id: AttachmentId): Promise<boolean>;
 
   // ---- operators ----
   /** Returns 'email_taken' when the email (lower-cased) exists. */
@@ -227,5 +231,7 @@ export interface AttachmentBlobs {
   }): Promise<string>;
   /** A readable stream of the bytes (optionally of an inclusive byte range), or null when missing. */
   open(storageKey: string, range?: ByteRange): Promise<NodeJS.ReadableStream | null>;
+  /** Removes the bytes (no error when already gone). */
+  delete(storageKey: string): Promise<void>;
   close(): Promise<void>;
 }
