@@ -918,10 +918,9 @@ describe('static apps', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-widget-build-'));
     writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>widget</title>');
     writeFileSync(path.join(dir, 'loader.js'), 'console.log("loader")');
-    const gateway = await stack.addReplica('gateway', {
-      WIDGET_DIST: dir,
-      ADMIN_DIST: path.join(dir, 'missing'),
-    });
+    const consoleDir = mkdtempSync(path.join(os.tmpdir(), 'parley-admin-build-'));
+    writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>console</title>');
+    const gateway = await stack.addReplica('gateway', { WIDGET_DIST: dir, ADMIN_DIST: consoleDir });
     const loader = await fetch(`${gateway.url}/widget/loader.js`);
     expect(loader.status).toBe(200);
     expect(await loader.text()).toContain('loader');
@@ -931,7 +930,11 @@ describe('static apps', () => {
       expect(await res.text()).toContain('<title>widget</title>');
     }
     expect((await fetch(`${gateway.url}/widget/_app/missing.js`)).status).toBe(404);
-    expect((await fetch(`${gateway.url}/admin/`)).status).toBe(404);
+    // The widget may be framed by host sites; the console never.
+    expect((await fetch(`${gateway.url}/widget/`)).headers.get('x-frame-options')).toBeNull();
+    const consolePage = await fetch(`${gateway.url}/admin/chats`);
+    expect(await consolePage.text()).toContain('<title>console</title>');
+    expect(consolePage.headers.get('x-frame-options')).toBe('DENY');
   });
 });
 

@@ -98,6 +98,16 @@ export function createHttpApp(deps: {
     duration: Math.ceil(cfg.LOGIN_WINDOW / 1000),
   });
 
+  app.use((req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The console is never framed (clickjacking); the widget is, by the host sites.
+    if (req.path === '/admin' || req.path.startsWith('/admin/')) {
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    }
+    next();
+  });
+
   // ---------------------------------------------------------------- CORS (origin allowlist)
   app.use('/api', (req, res, next) => {
     const origin = req.headers.origin;
