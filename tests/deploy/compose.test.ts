@@ -66,6 +66,20 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it('gives every service the secrets its production mode requires', () => {
+    for (const name of parleyServices) {
+      const required = Object.keys(schemas[name].shape).filter((k) =>
+        /_SECRET$|^ADMIN_(EMAIL|PASSWORD)$/.test(k),
+      );
+      for (const key of required) {
+        // Set from .env with a clear error when missing: ${KEY:?message}.
+        expect(String(svc(name).environment?.[key]), `${name}: ${key}`).toMatch(
+          new RegExp(`^\\$\\{${key}:\\?.+\\}$`),
+        );
+      }
+    }
+  });
+
   it('publishes one entry point: the gateway', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       if (name === 'gateway') expect(s.ports).toEqual(['${PARLEY_HTTP_PORT:-8080}:8080']);

@@ -68,7 +68,8 @@ describe('the image recipe (deploy/docker/Dockerfile)', () => {
     const user = args(service, 'USER').at(-1);
     expect(user).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/);
     const health = args(service, 'HEALTHCHECK').join('\n');
-    expect(health).toContain('/healthz');
+    // Healthy = ready, so compose starts dependants only once this service can serve them.
+    expect(health).toContain('/readyz');
     expect(health).toContain('HTTP_PORT');
     expect(args(service, 'CMD').at(-1)).toContain('src/index.ts');
     expect(args(service, 'WORKDIR').at(-1)).toBe('/app/services/${SERVICE}');
