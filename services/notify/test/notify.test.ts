@@ -327,7 +327,11 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
 
   it('still emails replies sent while notify was down, once it is back', async () => {
     const { chatId } = await newVisitor({ email: 'outage@example.com' });
-    for (const svc of live()) await svc.stop();
+    for (const svc of live()) {
+      await svc.stop();
+      // SIGTERM: an orderly stop (consumer closed, running jobs finished), not a crash.
+      expect(svc.proc.exitCode).toBe(0);
+    }
     await reply(chatId, 'Sent during the outage.');
     await startNotify();
     const email = await firstEmailFor(chatId, 'the email after restart', 20_000);
