@@ -33,8 +33,10 @@ export function startOutboxRelay(opts: {
         }
         cursor ??= await store.outbox.cursor();
         const entries = await store.outbox.read(cursor, Math.min(250, leaseMs / 5));
-        for (const entry of entries) {
-          await routing.publish(entry.changes, entry.id);
+        // The online list is read fresh when published, so one copy per batch is enough.
+        const lastVisitorList = entries.findLastIndex((e) => e.changes.visitorsChanged);
+        for (const [i, entry] of entries.entries()) {
+          await routing.publish(entry.changes, entry.id, { visitors: i === lastVisitorList });
           if (!(await store.outbox.advance(holder, entry.id, leaseMs))) {
             cursor = null;
             break;

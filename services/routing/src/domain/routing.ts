@@ -261,7 +261,11 @@ export class RoutingService {
    * Publishes what one state change did, in an order a reader can follow. Called by the outbox
    * relay (one replica at a time), never by the operation itself, so nothing is lost in a crash.
    */
-  async publish(changes: Changes<unknown>, entryId: string): Promise<void> {
+  async publish(
+    changes: Changes<unknown>,
+    entryId: string,
+    opts: { visitors: boolean } = { visitors: true },
+  ): Promise<void> {
     let n = 0;
     const emit: RoutingEvents['publish'] = (subject, payload) =>
       this.events.publish(subject, payload, `${entryId}:${n++}`);
@@ -290,7 +294,7 @@ export class RoutingService {
     if (changes.queue) await emit('routing.evt.queue_changed', { queue: changes.queue });
     for (const operator of changes.operators)
       await emit('routing.evt.operator_changed', { operator });
-    if (changes.visitorsChanged) {
+    if (changes.visitorsChanged && opts.visitors) {
       await emit('routing.evt.visitors_changed', { visitors: await this.store.onlineVisitors() });
     }
     for (const { chatId, text } of systemMessagesFor(changes)) {
