@@ -245,23 +245,34 @@ export function createWsGateway(deps: {
     publishConnection(conn, false);
   }
 
+  /** Presence is best effort: a NATS hiccup must not take a socket event down with it. */
+  function publishPresence(publish: () => void): void {
+    try {
+      publish();
+    } catch (err) {
+      log.warn({ err }, 'presence not published');
+    }
+  }
+
   function publishConnection(conn: Connection, connected: boolean): void {
     const p = conn.principal;
-    bus.publish('gateway.evt.connection', {
-      gateway_id: cfg.GATEWAY_ID,
-      connection_id: conn.id,
-      connected,
-      at: new Date().toISOString(),
-      who:
-        p.kind === 'operator'
-          ? { kind: 'operator', operator_id: p.operator_id }
-          : {
-              kind: 'visitor',
-              visitor: visitorIdentity(p),
-              user_agent: conn.userAgent,
-              country: null,
-            },
-    });
+    publishPresence(() =>
+      bus.publish('gateway.evt.connection', {
+        gateway_id: cfg.GATEWAY_ID,
+        connection_id: conn.id,
+        connected,
+        at: new Date().toISOString(),
+        who:
+          p.kind === 'operator'
+            ? { kind: 'operator', operator_id: p.operator_id }
+            : {
+                kind: 'visitor',
+                visitor: visitorIdentity(p),
+                user_agent: conn.userAgent,
+                country: null,
+              },
+      }),
+    );
   }
 
   // ------------------------------------------------------------------ client frames
@@ -533,6 +544,8 @@ export function createWsGateway(deps: {
       const end = metrics.fanoutSeconds.startTimer({ subject });
       try {
         handler(payload);
+      } catch (err) {
+        log.error({ err, subject }, 'fan-out failed');
       } finally {
         end();
       }
@@ -668,12 +681,14 @@ export function createWsGateway(deps: {
         operators.push({ operator_id: conn.principal.operator_id, connection_id: conn.id });
       } else visitors.push({ user_id: conn.principal.user_id, connection_id: conn.id });
     }
-    bus.publish('gateway.evt.heartbeat', {
-      gateway_id: cfg.GATEWAY_ID,
-      at: new Date().toISOString(),
-      operators,
-      visitors,
-    });
+    publishPresence(() =>
+      bus.publish('gateway.evt.heartbeat', {
+        gateway_id: cfg.GATEWAY_ID,
+        at: new Date().toISOString(),
+        operators,
+        visitors,
+      }),
+    );
     typingThrottle.prune();
     identity.revocations.prune();
   }, cfg.PRESENCE_HEARTBEAT_INTERVAL);
