@@ -12,7 +12,7 @@ import { SqliteChatStore } from './adapters/sqlite.ts';
 import { purgeUnsentAttachments } from './domain/attachments.ts';
 import { ChatDomain } from './domain/chats.ts';
 import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
-import { createAttachmentHttp } from './transport/http.ts';
+import { createAttachmentHttp, sweepIncoming } from './transport/http.ts';
 import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
 
 /** How often, and after how long, unconfirmed message events are published again. */
@@ -20,6 +20,8 @@ const OUTBOX_INTERVAL_MS = 15_000;
 const OUTBOX_MIN_AGE_MS = 10_000;
 /** How often unsent uploads past UNSENT_ATTACHMENT_TTL are looked for. */
 const PURGE_INTERVAL_MS = 3_600_000;
+/** A staged upload untouched this long belongs to no live request. */
+const STALE_UPLOAD_MS = 3_600_000;
 
 async function openStores(
   cfg: ChatConfig,
@@ -53,6 +55,9 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
     logger.info({ outcome }, 'admin operator bootstrap');
   }
 
+  const incomingDir = path.join(cfg.ATTACHMENTS_DIR, '.incoming');
+  const swept = await sweepIncoming(incomingDir, STALE_UPLOAD_MS);
+  if (swept > 0) logger.info({ swept }, 'removed staged uploads left by a crash');
   const registry = createMetrics('chat');
   const inFlight = new InFlight();
   const rpc = serveChatRpc(bus, domain, inFlight, registry);
@@ -70,7 +75,7 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
     fallback: createAttachmentHttp({
       store,
       blobs,
-      tempDir: path.join(cfg.ATTACHMENTS_DIR, '.incoming'),
+      tempDir: incomingDir,
       maxBytes: cfg.MAX_ATTACHMENT_BYTES,
       logger,
     }),

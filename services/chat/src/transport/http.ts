@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -43,6 +43,34 @@ function header(req: http.IncomingMessage, name: string): string | null {
 }
 
 class TooLarge extends Error {}
+
+/**
+ * Removes staged uploads a crash left behind. Only old ones: another replica sharing the folder
+ * may be receiving an upload right now.
+ */
+export async function sweepIncoming(
+  tempDir: string,
+  olderThanMs: number,
+  now = Date.now(),
+): Promise<number> {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await readdir(tempDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith('upload-')) continue;
+    const file = path.join(tempDir, name);
+    const info = await stat(file).catch(() => null);
+    if (info && now - info.mtimeMs > olderThanMs) {
+      await rm(file, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}
 
 export function createAttachmentHttp(deps: {
   store: ChatStore;
