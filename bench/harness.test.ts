@@ -28,6 +28,7 @@ function tinyOptions(target: TargetKind): BenchOptions {
     maxConnectionsPerProcess: 15_000,
     generators: 1,
     concurrency: 8,
+    chatsPerOperator: 100,
     cpuProfile: false,
     log: () => undefined,
   };

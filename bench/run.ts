@@ -74,6 +74,11 @@ const flags = {
     help: 'more connections start more generator processes',
   },
   concurrency: { type: 'string', default: '64', help: 'setup requests in flight per generator' },
+  'chats-per-operator': {
+    type: 'string',
+    default: '100',
+    help: 'Parley: bench operators go online and take this many chats each (0: chats stay queued)',
+  },
   'cpu-prof': {
     type: 'boolean',
     default: false,
@@ -151,6 +156,7 @@ const options: BenchOptions = {
   generators: num('generators'),
   maxConnectionsPerProcess: num('max-connections-per-generator'),
   concurrency: num('concurrency'),
+  chatsPerOperator: Number(pick('chats-per-operator')),
   cpuProfile: values['cpu-prof'] ?? false,
   log: (line) => console.log(line),
 };

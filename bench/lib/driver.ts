@@ -77,6 +77,7 @@ export interface PoolOptions {
   maxConnectionsPerProcess: number;
   heartbeatMs: number;
   concurrency: number;
+  chatsPerOperator: number;
 }
 
 /**
@@ -109,6 +110,7 @@ export class GeneratorPool {
           operators: this.opts.operators,
           localAddress: `127.0.0.${2 + i}`,
           heartbeatMs: this.opts.heartbeatMs,
+          chatsPerOperator: this.opts.chatsPerOperator,
           concurrency: this.opts.concurrency,
         } satisfies SetupCommand),
       ),

@@ -11,7 +11,13 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import type { z } from 'zod';
-import { LoginResponse, SupportChatResponse, VisitorSessionResponse } from '@parley/contracts/http';
+import {
+  CreateOperatorRequest,
+  LoginResponse,
+  RoutingMeResponse,
+  SupportChatResponse,
+  VisitorSessionResponse,
+} from '@parley/contracts/http';
 import type { ClientFrame } from '@parley/contracts/ws';
 import type { SenderType } from '@parley/contracts/models';
 import type {
@@ -78,7 +84,7 @@ let setupRetries = 0;
 async function httpJson(
   target: Extract<TargetSpec, { kind: 'parley' }>,
   agent: http.Agent,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   body: unknown,
   token?: string,
@@ -102,7 +108,7 @@ async function httpJson(
 function httpJsonOnce(
   target: Extract<TargetSpec, { kind: 'parley' }>,
   agent: http.Agent,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   body: unknown,
   token?: string,
@@ -241,6 +247,62 @@ async function runLimited<T>(
   return results;
 }
 
+/**
+ * Operators who take the chats, as on a real deployment: the admin creates them (capacity
+ * chatsPerOperator each), each holds one console connection and goes online, and routing then
+ * assigns every new chat to one of them instead of leaving it in the wait queue.
+ */
+async function onlineOperators(
+  cmd: SetupCommand,
+  target: Extract<TargetSpec, { kind: 'parley' }>,
+  agent: http.Agent,
+  adminToken: string,
+): Promise<string[]> {
+  const count = Math.ceil(cmd.chats / cmd.chatsPerOperator);
+  const tokens: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const email = `bench-${randomUUID()}@parley.test`;
+    const password = randomUUID();
+    await httpJson(
+      target,
+      agent,
+      'POST',
+      '/api/admin/operators',
+      {
+        email,
+        password,
+        name: `Bench operator ${k + 1}`,
+        role: 'agent',
+        max_chats: cmd.chatsPerOperator,
+      } satisfies z.input<typeof CreateOperatorRequest>,
+      adminToken,
+    );
+    const token = LoginResponse.parse(
+      await httpJson(target, agent, 'POST', '/api/auth/login', { email, password }),
+    ).token;
+    const wsBase = target.wsUrls[k % target.wsUrls.length];
+    // The console connection: presence follows open connections.
+    await openSocket(`${wsBase}/ws?token=${encodeURIComponent(token)}`, cmd, () => undefined);
+    await httpJson(target, agent, 'PUT', '/api/routing/status', { status: 'online' }, token);
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+/** How many chats routing assigned to the bench operators (GET /api/routing/me of each). */
+async function assignedChats(
+  target: Extract<TargetSpec, { kind: 'parley' }>,
+  agent: http.Agent,
+  tokens: string[],
+): Promise<number> {
+  let total = 0;
+  for (const token of tokens) {
+    const me = await httpJson(target, agent, 'GET', '/api/routing/me', undefined, token);
+    total += RoutingMeResponse.parse(me).sessions.filter((s) => s.status === 'active').length;
+  }
+  return total;
+}
+
 async function setup(cmd: SetupCommand): Promise<SetupResult> {
   const started = performance.now();
   const target = cmd.target;
@@ -249,13 +311,16 @@ async function setup(cmd: SetupCommand): Promise<SetupResult> {
     maxSockets: cmd.concurrency,
     localAddress: cmd.localAddress,
   });
-  let operatorToken = '';
+  let operatorTokens: string[] = [];
   if (target.kind === 'parley' && cmd.operators) {
     const login = await httpJson(target, agent, 'POST', '/api/auth/login', {
       email: target.operatorEmail,
       password: target.operatorPassword,
     });
-    operatorToken = LoginResponse.parse(login).token;
+    const adminToken = LoginResponse.parse(login).token;
+    operatorTokens = [adminToken];
+    if (cmd.chatsPerOperator > 0)
+      operatorTokens = await onlineOperators(cmd, target, agent, adminToken);
   }
   await runLimited(cmd.chats, cmd.concurrency, async (i) => {
     const wsBase = target.wsUrls[i % target.wsUrls.length];
@@ -276,7 +341,10 @@ async function setup(cmd: SetupCommand): Promise<SetupResult> {
       );
       chatId = SupportChatResponse.parse(chat).id;
       visitorUrl = `${wsBase}/ws?token=${encodeURIComponent(visitorToken)}`;
-      if (cmd.operators) operatorUrl = `${wsBase}/ws?token=${encodeURIComponent(operatorToken)}`;
+      const operatorToken =
+        operatorTokens[Math.floor(i / Math.max(1, cmd.chatsPerOperator)) % operatorTokens.length];
+      if (cmd.operators && operatorToken)
+        operatorUrl = `${wsBase}/ws?token=${encodeURIComponent(operatorToken)}`;
     } else {
       chatId = randomUUID();
       visitorUrl = `${wsBase}/ws?chat=${chatId}`;
@@ -313,8 +381,27 @@ async function setup(cmd: SetupCommand): Promise<SetupResult> {
     }
     chats[i] = entry;
   });
+  let assigned = 0;
+  if (cmd.operators) {
+    // One first message per chat, as a visitor opens a conversation: on Parley it opens the
+    // routing session, which routing then assigns to an online operator.
+    for (const chat of chats) sendBenchMessage(chat, nowMs());
+    await waitUntil(
+      () => received >= chats.length && (target.kind === 'relay' || acks >= chats.length),
+      60_000,
+    );
+    if (target.kind === 'parley' && cmd.chatsPerOperator > 0) {
+      const deadline = nowMs() + 15_000;
+      do {
+        assigned = await assignedChats(target, agent, operatorTokens);
+        if (assigned >= chats.length) break;
+        await new Promise((r) => setTimeout(r, 500));
+      } while (nowMs() < deadline);
+    }
+  }
   agent.destroy();
   return {
+    assigned,
     connections: sockets.size,
     setup_ms: performance.now() - started,
     retries: setupRetries,
@@ -357,6 +444,28 @@ function onDelivered(content: string) {
 
 // ---------------------------------------------------------------- load
 
+/** Sends the chat's next numbered message, stamped with the time it was due. */
+function sendBenchMessage(chat: BenchChat, due: number) {
+  const n = chat.sentCount++;
+  if (chat.visitor.readyState !== chat.visitor.OPEN) {
+    countError('send_on_closed');
+    return;
+  }
+  chat.visitor.send(
+    frameText({
+      type: 'send_message',
+      chat_id: chat.chatId,
+      content: `${CONTENT_PREFIX} ${runId} ${chat.index} ${n} ${due.toFixed(3)}`,
+      client_id: randomUUID(),
+    }),
+  );
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number) {
+  const deadline = nowMs() + timeoutMs;
+  while (!done() && nowMs() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 async function load(cmd: LoadCommand): Promise<LoadResult> {
   histogram = newHistogram();
   runId++;
@@ -383,17 +492,7 @@ async function load(cmd: LoadCommand): Promise<LoadResult> {
         if (due > now) break;
         maxLag = Math.max(maxLag, now - due);
         const chat = chats[k % chats.length]!;
-        const n = chat.sentCount++;
-        if (chat.visitor.readyState === chat.visitor.OPEN) {
-          chat.visitor.send(
-            frameText({
-              type: 'send_message',
-              chat_id: chat.chatId,
-              content: `${CONTENT_PREFIX} ${runId} ${chat.index} ${n} ${due.toFixed(3)}`,
-              client_id: randomUUID(),
-            }),
-          );
-        } else countError('send_on_closed');
+        sendBenchMessage(chat, due);
         k++;
       }
       if (k >= total) resolve();

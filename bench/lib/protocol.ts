@@ -20,6 +20,11 @@ export interface SetupCommand {
   operators: boolean;
   /** Source address for every connection of this process (127.0.0.x), spreading ephemeral ports. */
   localAddress: string;
+  /**
+   * Parley: bench operators to create, each taking up to this many chats (routing assigns them);
+   * 0 leaves every chat waiting in the queue with the admin watching.
+   */
+  chatsPerOperator: number;
   /** Application ping interval; Parley's welcome frame overrides it with its heartbeat_ms. */
   heartbeatMs: number;
   /** HTTP requests and WebSocket handshakes in flight at once during setup. */
@@ -41,6 +46,8 @@ export type GeneratorCommand = SetupCommand | LoadCommand | { cmd: 'stats' } | {
 
 export interface SetupResult {
   connections: number;
+  /** Parley: chats routing assigned to the bench operators. */
+  assigned: number;
   setup_ms: number;
   /** HTTP requests retried after the server dropped a keep-alive socket. */
   retries: number;

@@ -47,6 +47,8 @@ export interface BenchOptions {
   /** Minimum generator processes for message scenarios. */
   generators: number;
   concurrency: number;
+  /** Parley: bench operators go online and take up to this many chats each; 0 leaves chats queued. */
+  chatsPerOperator: number;
   cpuProfile: boolean;
   log: (line: string) => void;
 }
@@ -67,6 +69,8 @@ export interface SteadyResult {
   setup_s: number;
   /** Setup HTTP requests retried after a dropped keep-alive socket. */
   setup_retries: number;
+  /** Parley: chats routing assigned to an online bench operator (the rest wait in the queue). */
+  assigned_chats: number;
   load: LoadSummary;
   achieved_rate: number;
   processes: ProcessUsage[];
@@ -266,6 +270,7 @@ async function runMessageScenarios(
     maxConnectionsPerProcess: opts.maxConnectionsPerProcess,
     heartbeatMs: opts.heartbeatMs,
     concurrency: opts.concurrency,
+    chatsPerOperator: opts.chatsPerOperator,
   });
   try {
     const setupStarted = Date.now();
@@ -292,6 +297,7 @@ async function runMessageScenarios(
         connections,
         setup_s: setupS,
         setup_retries: setups.reduce((a, s) => a + s.retries, 0),
+        assigned_chats: setups.reduce((a, s) => a + s.assigned, 0),
         load: m.load,
         achieved_rate: m.achieved,
         processes: m.processes,
@@ -371,6 +377,7 @@ async function runIdle(target: RunningTarget, opts: BenchOptions, result: Target
     maxConnectionsPerProcess: opts.maxConnectionsPerProcess,
     heartbeatMs: opts.heartbeatMs,
     concurrency: opts.concurrency,
+    chatsPerOperator: opts.chatsPerOperator,
   });
   try {
     opts.log(`  ${target.kind} idle: ramping to ${connections} connections`);
