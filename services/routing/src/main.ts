@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { EventPayload } from '@parley/contracts/nats';
 import {
+  Counter,
+  Gauge,
   connectBus,
   createMetrics,
   startOpsServer,
@@ -32,10 +35,45 @@ export async function start(
   await store.redis.ping();
   const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });
   await bus.ensureStreams();
+  const registry = createMetrics('routing');
+  const assignments = new Counter({
+    name: 'parley_routing_assignments_total',
+    help: 'Chats handed to an operator, by reason (auto, manual, transfer, invitation, requeue)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'parley_routing_queue_length',
+    help: 'Sessions waiting in the queue',
+    registers: [registry],
+    async collect() {
+      this.set((await store.queue()).length);
+    },
+  });
+  new Gauge({
+    name: 'parley_routing_operators',
+    help: 'Operators by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const operators = await store.operators();
+      for (const status of ['online', 'away', 'offline'] as const) {
+        this.set({ status }, operators.filter((o) => o.status === status).length);
+      }
+    },
+  });
+  const natsEvents = createNatsEvents(bus);
   const routing = new RoutingService({
     store,
     chat: createNatsChat(bus),
-    events: createNatsEvents(bus),
+    events: {
+      async publish(subject, payload, msgId) {
+        await natsEvents.publish(subject, payload, msgId);
+        if (subject === 'routing.evt.assigned') {
+          assignments.inc({ reason: (payload as EventPayload<'routing.evt.assigned'>).reason });
+        }
+      },
+    },
     logger: logger.child({ module: 'routing' }),
   });
   const relay = startOutboxRelay({
@@ -65,7 +103,6 @@ export async function start(
     );
   }, tickMs);
 
-  const registry = createMetrics('routing');
   const ops = await startOpsServer({
     host: config.HTTP_HOST,
     port: config.HTTP_PORT,

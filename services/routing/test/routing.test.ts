@@ -15,6 +15,19 @@ beforeEach(async () => {
   await bed.reset();
 });
 
+/** parley_routing_assignments_total summed over reasons and replicas. */
+async function assignmentsCounted(): Promise<number> {
+  let total = 0;
+  for (const replica of bed.replicas) {
+    const text = await (await fetch(`${replica.url}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('parley_routing_assignments_total{'))
+        total += Number(line.split(' ').pop());
+    }
+  }
+  return total;
+}
+
 const assignedTo = (chatId: ChatId) =>
   bed.log.wait('routing.evt.assigned', (e) => e.session.chat_id === chatId);
 
@@ -137,6 +150,7 @@ describe('50 visitors at once on two replicas', () => {
       await bed.connect(op);
       await bed.request('routing.rpc.set_status', { operator_id: op.id, status: 'online' });
     }
+    const assignmentsBefore = await assignmentsCounted();
     const chats = await Promise.all(Array.from({ length: 50 }, () => bed.visitorWrites()));
     const chatIds = new Set(chats.map((c) => c.chatId));
 
@@ -163,6 +177,8 @@ describe('50 visitors at once on two replicas', () => {
     for (const n of load.values()) expect(n).toBeLessThanOrEqual(20);
     const after = await bed.request('routing.rpc.operators', {});
     expect(after.reduce((sum, o) => sum + o.active_chats, 0)).toBe(50);
+    // The replicas' /metrics count each assignment once between them.
+    expect((await assignmentsCounted()) - assignmentsBefore).toBe(50);
   });
 });
 
