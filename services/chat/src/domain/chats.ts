@@ -163,6 +163,17 @@ export class ChatDomain {
       ...(visitor.name ? { name: visitor.name } : {}),
       ...(visitor.email ? { email: visitor.email } : {}),
     };
+    // Most page loads change nothing: skip the write (and, on SQLite, the write lock).
+    const current = await this.store.getVisitor(visitor.user_id);
+    if (current) {
+      const unchanged = visitor.identified
+        ? current.identified &&
+          (given.name === undefined || given.name === current.name) &&
+          (given.email === undefined || given.email === current.email)
+        : (given.name === undefined || current.name !== null) &&
+          (given.email === undefined || current.email !== null);
+      if (unchanged) return current;
+    }
     return this.store.upsertVisitor(
       visitor.identified
         ? { user_id: visitor.user_id, set: { ...given, identified: true }, now: this.nowIso() }
