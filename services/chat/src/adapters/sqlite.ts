@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type {
@@ -225,14 +225,24 @@ export class SqliteChatStore implements ChatStore {
     this.db.exec('PRAGMA foreign_keys = ON');
   }
 
+  /** Prepared once per SQL text (fixed strings, or one of listChats's four variants; values are always ? parameters). */
+  private readonly statements = new Map<string, StatementSync>();
+  private stmt(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
   private one(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.db.prepare(sql).get(...params) as Row | undefined;
+    return this.stmt(sql).get(...params) as Row | undefined;
   }
   private all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.stmt(sql).all(...params) as Row[];
   }
   private run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.db.prepare(sql).run(...params).changes);
+    return Number(this.stmt(sql).run(...params).changes);
   }
 
   /** BEGIN IMMEDIATE: the write lock first, so a read-then-write cannot race another process. */
