@@ -440,9 +440,8 @@ export class ChatDomain {
   // ---------------------------------------------------------------- operators
 
   /**
-   * Null for an unknown email or a wrong password (one answer, same scrypt time: no account
-   * probing). A deactivated account with the right password is returned with active: false, so
-   * the gateway can say so instead of "wrong password"; it must refuse the login.
+   * Null for an unknown email, a wrong password or a deactivated account: one answer in the same
+   * scrypt time, so nothing about accounts can be probed (the gateway's test expects 401 for all).
    */
   async authenticateOperator(email: string, password: string): Promise<Operator | null> {
     const record = await this.store.getOperatorByEmail(email.trim().toLowerCase());
@@ -451,7 +450,7 @@ export class ChatDomain {
       return null;
     }
     const ok = await verifyPassword(password, record.password_hash);
-    return ok ? toOperator(record) : null;
+    return ok && record.active ? toOperator(record) : null;
   }
 
   async getOperator(id: OperatorId): Promise<Operator | null> {
