@@ -36,6 +36,7 @@ beforeAll(async () => {
   browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required']);
   adminToken = (await loginOperator(stack)).token;
   mkdirSync(screenshots, { recursive: true });
+  ada = await openConsole(stack.adminEmail, stack.adminPassword);
 }, 240_000);
 
 afterAll(async () => {
@@ -155,29 +156,41 @@ async function closeOpenSessions(list: Visitor[]) {
 
 describe('operator console', () => {
   test('login, session expiry sends back to login and returns to the page afterwards', async () => {
-    ada = await openConsole(stack.adminEmail, stack.adminPassword);
-    await ada.page.getByRole('heading', { name: 'Support Chats' }).waitFor();
+    const own = await openConsole(stack.adminEmail, stack.adminPassword);
+    const { page } = own;
+    await page.getByRole('heading', { name: 'Support Chats' }).waitFor();
 
-    // Expire the stored token: the next call must bounce to login, then come back here.
-    await ada.page.goto(`${stack.gatewayUrl}/admin/queue`);
-    await ada.page.evaluate(() => {
+    // A token past its expiry: the reload bounces to login, which then comes back here.
+    await page.goto(`${stack.gatewayUrl}/admin/queue`);
+    await page.evaluate(() => {
       const raw = localStorage.getItem('parley.admin.session');
       if (!raw) throw new Error('no session stored');
       const session = JSON.parse(raw) as { expires_at: string };
       session.expires_at = new Date(Date.now() - 1000).toISOString();
       localStorage.setItem('parley.admin.session', JSON.stringify(session));
     });
-    await ada.page.reload();
-    await ada.page.waitForURL(/\/admin\/login\?/);
-    await ada.page.getByText('Your session has expired').waitFor();
-    await ada.page.getByLabel('Email').fill(stack.adminEmail);
-    await ada.page.getByLabel('Password').fill('wrong password!');
-    await ada.page.getByRole('button', { name: 'Sign in' }).click();
-    await ada.page.getByText('Wrong email or password.').waitFor();
-    await ada.page.getByLabel('Password').fill(stack.adminPassword);
-    await ada.page.getByRole('button', { name: 'Sign in' }).click();
-    await ada.page.waitForURL(`${stack.gatewayUrl}/admin/queue`);
-    await ada.page.getByRole('heading', { name: 'Waiting visitors' }).waitFor();
+    await page.reload();
+    await page.waitForURL(/\/admin\/login\?/);
+    await page.getByText('Your session has expired').waitFor();
+    await page.getByLabel('Email').fill(stack.adminEmail);
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Wrong email or password.').waitFor();
+    await page.getByLabel('Password').fill(stack.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${stack.gatewayUrl}/admin/queue`);
+    await page.getByRole('heading', { name: 'Waiting visitors' }).waitFor();
+
+    // A token the server no longer accepts (revoked elsewhere): the gateway closes the live
+    // connection as unauthorized and the console bounces to login.
+    const token = await page.evaluate(
+      () => (JSON.parse(localStorage.getItem('parley.admin.session') ?? '{}') as { token: string }).token,
+    );
+    const revoked = await api(stack.gatewayUrl, 'POST', '/api/auth/logout', { token });
+    expect(revoked.status).toBe(204);
+    await page.waitForURL(/\/admin\/login\?.*expired=1/);
+    await page.getByText('Your session has expired').waitFor();
+    await own.context.close();
   }, 60_000);
 
   test('an admin adds a colleague, who signs in in another browser context', async () => {
@@ -393,7 +406,7 @@ describe('operator console', () => {
     expect(await panel.getByTestId('identified').textContent()).toBe('Anonymous');
   }, 60_000);
 
-  test('an operator going offline has their chat reassigned to a colleague', async () => {
+  test('an operator going offline (browser gone) has their chat reassigned to a colleague', async () => {
     await closeOpenSessions(visitors);
     await setStatus(ada, 'away');
     await boris.page.goto(`${stack.gatewayUrl}/admin/chats`);
@@ -402,12 +415,19 @@ describe('operator console', () => {
     await v.say('Hello from Tove');
     await card(boris, v.chatId).waitFor();
     await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe(colleague.name);
+    await ada.page.goto(`${stack.gatewayUrl}/admin/operators`);
+    const borisRow = ada.page.locator(`[data-testid="operator-row"][data-email="${colleague.email}"]`);
+    await borisRow.locator('.pill.online').waitFor();
 
+    // Boris's browser goes away: after the grace period (2 s in the test stack) he is offline
+    // and the chat goes back to the queue, then to Ada, who is online.
     await setStatus(ada, 'online');
-    await setStatus(boris, 'offline');
+    await boris.context.close();
+    await borisRow.locator('.pill.offline').waitFor();
     await ada.page.locator('.notice').filter({ hasText: `New chat assigned: ${v.name}` }).waitFor();
     await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe('Ada Admin');
-    await card(boris, v.chatId).waitFor({ state: 'detached' });
+    const arrived = v.ws.frames.some((f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin');
+    expect(arrived || (await v.ws.nextFrame((f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin'))).toBeTruthy();
   }, 60_000);
 
   test('works on a tablet: list and chat fit a 768×1024 screen', async () => {

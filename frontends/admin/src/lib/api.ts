@@ -11,7 +11,7 @@ import {
 } from '@parley/contracts';
 import type { z } from 'zod';
 import { ApiError } from './errors.ts';
-import { auth, clearSession, currentToken } from './session.svelte.ts';
+import { auth, clearSession, currentToken, markExpired } from './session.svelte.ts';
 
 /**
  * The console's one REST client: paths from `http.consoleRoutes`, bodies checked with the
@@ -46,6 +46,7 @@ function pathFor(route: RouteName, opts: CallOptions): string {
 
 /** Sends the user to the login page and back here afterwards. */
 export async function redirectToLogin(expired: boolean): Promise<void> {
+  if (expired) markExpired();
   clearSession();
   const here = location.pathname + location.search;
   const login = resolve('/login');

@@ -2,6 +2,8 @@ import { http } from '@parley/contracts';
 
 /** The signed-in operator, kept in localStorage so a reload stays signed in until the token expires. */
 const STORAGE_KEY = 'parley.admin.session';
+/** Set when a session ran out in this tab; survives reloads until the next sign-in. */
+const EXPIRED_KEY = 'parley.admin.expired';
 
 export type OperatorSession = http.LoginResponse;
 
@@ -9,15 +11,16 @@ export type OperatorSession = http.LoginResponse;
 function readStored(): { session: OperatorSession | null; expired: boolean } {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    if (!raw) return { session: null, expired: false };
+    if (!raw) return { session: null, expired: sessionStorage.getItem(EXPIRED_KEY) === '1' };
     const parsed = http.LoginResponse.safeParse(JSON.parse(raw));
     if (!parsed.success || Date.parse(parsed.data.expires_at) <= Date.now()) {
       localStorage.removeItem(STORAGE_KEY);
-      return { session: null, expired: parsed.success };
+      if (parsed.success) sessionStorage.setItem(EXPIRED_KEY, '1');
+      return { session: null, expired: sessionStorage.getItem(EXPIRED_KEY) === '1' };
     }
     return { session: parsed.data, expired: false };
   } catch {
-    return { session: null, expired: false };
+    return { session: null, expired: sessionStorage.getItem(EXPIRED_KEY) === '1' };
   }
 }
 
@@ -27,6 +30,7 @@ export function saveSession(session: OperatorSession): void {
   localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
   auth.session = session;
   auth.expired = false;
+  sessionStorage.removeItem(EXPIRED_KEY);
 }
 
 export function clearSession(): void {
@@ -40,7 +44,7 @@ export function currentToken(): string | null {
   if (!s) return null;
   if (Date.parse(s.expires_at) <= Date.now()) {
     clearSession();
-    auth.expired = true;
+    markExpired();
     return null;
   }
   return s.token;
@@ -48,4 +52,10 @@ export function currentToken(): string | null {
 
 export function isAdmin(): boolean {
   return auth.session?.operator.role === 'admin';
+}
+
+/** The server refused the token (expired or revoked): the login page says so. */
+export function markExpired(): void {
+  auth.expired = true;
+  sessionStorage.setItem(EXPIRED_KEY, '1');
 }
