@@ -198,7 +198,7 @@ export async function startBed(): Promise<Bed> {
     REDIS_URL: redisServer.url,
     OPERATOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
     VISITOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
-    GATEWAY_HEARTBEAT_TIMEOUT: '1s',
+    GATEWAY_HEARTBEAT_TIMEOUT: '3s',
     TICK_INTERVAL: '50ms',
     OUTBOX_LEASE: '1s',
     CONSUMER_ACK_WAIT: '2s',

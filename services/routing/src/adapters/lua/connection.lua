@@ -6,6 +6,7 @@ local op_grace, v_grace, at = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARG
 local kind, id = split_member(member)
 if connected then
   if kind == 'o' and redis.call('EXISTS', k_op(id)) == 0 then return finish(false) end
+  if redis.call('ZSCORE', k_gw_closed(gw), member) then return finish(false) end
   -- Scored with the gateway's time, so an older heartbeat cannot drop a newer connection.
   redis.call('ZADD', k_gw(gw), at, member)
   redis.call('ZADD', K_GWS, 'NX', NOW, gw)
@@ -18,7 +19,7 @@ if connected then
     visitor_connected(id, member, info)
   end
 else
-  redis.call('ZREM', k_gw(gw), member)
-  member_gone(member, op_grace, v_grace)
+  redis.call('ZADD', k_gw_closed(gw), at, member)
+  if redis.call('ZREM', k_gw(gw), member) == 1 then member_gone(member, op_grace, v_grace) end
 end
 return finish(true)

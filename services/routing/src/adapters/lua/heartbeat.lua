@@ -13,9 +13,11 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', k_gw(gw), '-inf', '(' .. at)) do
     member_gone(m, op_grace, v_grace)
   end
 end
+-- Closes older than this list are reflected in it; their markers are no longer needed.
+redis.call('ZREMRANGEBYSCORE', k_gw_closed(gw), '-inf', '(' .. at)
 local added_operator = false
 for _, m in ipairs(members) do
-  if not redis.call('ZSCORE', k_gw(gw), m) then
+  if not redis.call('ZSCORE', k_gw(gw), m) and not redis.call('ZSCORE', k_gw_closed(gw), m) then
     local kind, id = split_member(m)
     -- A visitor is only listed once its identity is known from a connection event.
     if (kind == 'o' and redis.call('EXISTS', k_op(id)) == 1)

@@ -20,6 +20,9 @@ local function k_op_conns(id) return P .. 'op:' .. id .. ':conns' end
 local function k_visitor(uid) return P .. 'v:' .. uid end
 local function k_visitor_conns(uid) return P .. 'v:' .. uid .. ':conns' end
 local function k_gw(id) return P .. 'gw:' .. id end
+-- Closed connections of a gateway, scored with the close time: a heartbeat or connect event
+-- older than the close (handled late by another replica) must not bring them back.
+local function k_gw_closed(id) return P .. 'gw:' .. id .. ':closed' end
 local K_OPS = P .. 'ops'
 local K_QUEUE = P .. 'queue'
 local K_QSEQ = P .. 'queue:seq'

@@ -4,7 +4,7 @@
 local gw_timeout, op_grace, v_grace = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 for _, gw in ipairs(redis.call('ZRANGEBYSCORE', K_GWS, '-inf', NOW - gw_timeout)) do
   for _, m in ipairs(redis.call('ZRANGE', k_gw(gw), 0, -1)) do member_gone(m, op_grace, v_grace) end
-  redis.call('DEL', k_gw(gw))
+  redis.call('DEL', k_gw(gw), k_gw_closed(gw))
   redis.call('ZREM', K_GWS, gw)
 end
 local went_offline = false
