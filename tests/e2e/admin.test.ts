@@ -120,7 +120,9 @@ async function openChat(c: Console, chatId: string) {
 }
 
 function bubbles(c: Console, sender?: 'user' | 'admin') {
-  return c.page.locator(sender ? `[data-testid="message"][data-sender="${sender}"]` : '[data-testid="message"]');
+  return c.page.locator(
+    sender ? `[data-testid="message"][data-sender="${sender}"]` : '[data-testid="message"]',
+  );
 }
 
 async function reply(c: Console, text: string) {
@@ -131,15 +133,46 @@ async function reply(c: Console, text: string) {
 }
 
 async function storedChat(chatId: string) {
-  const res = await api(stack.gatewayUrl, 'GET', `/api/admin/chats/${chatId}/messages?after_seq=0&limit=200`, {
-    token: adminToken,
-  });
+  const res = await api(
+    stack.gatewayUrl,
+    'GET',
+    `/api/admin/chats/${chatId}/messages?after_seq=0&limit=200`,
+    {
+      token: adminToken,
+    },
+  );
   return http.MessagesPage.parse(res.body).messages;
 }
 
 async function sessionOf(chatId: string) {
-  const res = await api(stack.gatewayUrl, 'GET', `/api/routing/chats/${chatId}/session`, { token: adminToken });
+  const res = await api(stack.gatewayUrl, 'GET', `/api/routing/chats/${chatId}/session`, {
+    token: adminToken,
+  });
   return http.SessionResponse.parse(res.body);
+}
+
+/** A 1×1 PNG and a short silent WAV: real files, so the gateway's content sniffing accepts them. */
+const PNG_1PX = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+function silentWav(ms = 300, rate = 8000): Buffer {
+  const samples = Math.round((rate * ms) / 1000);
+  const b = Buffer.alloc(44 + samples);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + samples, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate, 28);
+  b.writeUInt16LE(1, 32);
+  b.writeUInt16LE(8, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(samples, 40);
+  b.fill(128, 44);
+  return b;
 }
 
 /** Ends the routing sessions of these visitors, so the next test starts with free operators. */
@@ -147,8 +180,11 @@ async function closeOpenSessions(list: Visitor[]) {
   for (const v of list) {
     const session = await sessionOf(v.chatId);
     if (!session || session.status === 'closed') continue;
-    const res = await api(stack.gatewayUrl, 'POST', `/api/routing/chats/${v.chatId}/close`, { token: adminToken });
-    if (res.status >= 300) throw new Error(`close failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const res = await api(stack.gatewayUrl, 'POST', `/api/routing/chats/${v.chatId}/close`, {
+      token: adminToken,
+    });
+    if (res.status >= 300)
+      throw new Error(`close failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
 }
 
@@ -184,7 +220,9 @@ describe('operator console', () => {
     // A token the server no longer accepts (revoked elsewhere): the gateway closes the live
     // connection as unauthorized and the console bounces to login.
     const token = await page.evaluate(
-      () => (JSON.parse(localStorage.getItem('parley.admin.session') ?? '{}') as { token: string }).token,
+      () =>
+        (JSON.parse(localStorage.getItem('parley.admin.session') ?? '{}') as { token: string })
+          .token,
     );
     const revoked = await api(stack.gatewayUrl, 'POST', '/api/auth/logout', { token });
     expect(revoked.status).toBe(204);
@@ -240,7 +278,9 @@ describe('operator console', () => {
     // A new message moves the older chat to the top, live.
     await first.say('Order number 4711');
     await expect.poll(async () => cards.first().getAttribute('data-chat-id')).toBe(first.chatId);
-    await expect.poll(() => card(ada, first.chatId).getByTestId('meta').textContent()).toMatch(/2 messages/);
+    await expect
+      .poll(() => card(ada, first.chatId).getByTestId('meta').textContent())
+      .toMatch(/2 messages/);
     await ada.page.screenshot({ path: path.join(screenshots, 'admin-list.png') });
 
     // Open: messages left, marked viewed server-side, reply reaches the visitor at once.
@@ -250,7 +290,10 @@ describe('operator console', () => {
     await ada.page.getByTestId('date-divider').first().waitFor();
     const replyText = 'Sorry about that, checking now.';
     const arrived = first.ws.nextFrame(
-      (f) => f.type === 'new_message' && f.message.content === replyText && f.message.sender_type === 'admin',
+      (f) =>
+        f.type === 'new_message' &&
+        f.message.content === replyText &&
+        f.message.sender_type === 'admin',
     );
     await reply(ada, replyText);
     await arrived;
@@ -297,15 +340,22 @@ describe('operator console', () => {
     await ada.page.getByRole('link', { name: /Queue/ }).click();
     const entry = ada.page.locator(`[data-testid="queue-entry"][data-chat-id="${v.chatId}"]`);
     await entry.waitFor();
-    await entry.getByTestId('wait-time').filter({ hasText: /waiting \d+ s/ }).waitFor();
+    await entry
+      .getByTestId('wait-time')
+      .filter({ hasText: /waiting \d+ s/ })
+      .waitFor();
     expect(await entry.textContent()).toContain('Anyone there?');
     await ada.page.screenshot({ path: path.join(screenshots, 'admin-queue.png') });
 
     // Boris sees the same queue live; Ada takes the chat.
     await boris.page.getByRole('link', { name: /Queue/ }).click();
-    const borisEntry = boris.page.locator(`[data-testid="queue-entry"][data-chat-id="${v.chatId}"]`);
+    const borisEntry = boris.page.locator(
+      `[data-testid="queue-entry"][data-chat-id="${v.chatId}"]`,
+    );
     await borisEntry.waitFor();
-    const joined = v.ws.nextFrame((f) => f.type === 'session_status' && f.session.status === 'active');
+    const joined = v.ws.nextFrame(
+      (f) => f.type === 'session_status' && f.session.status === 'active',
+    );
     await entry.getByTestId('take').click();
     await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
     await ada.page.getByTestId('session-status').filter({ hasText: 'Assigned to You' }).waitFor();
@@ -323,7 +373,10 @@ describe('operator console', () => {
     await setStatus(boris, 'online');
     const v = await newVisitor('Rita');
     await v.say('I need help with billing');
-    await boris.page.locator('.notice').filter({ hasText: `New chat assigned: ${v.name}` }).waitFor();
+    await boris.page
+      .locator('.notice')
+      .filter({ hasText: `New chat assigned: ${v.name}` })
+      .waitFor();
     await card(boris, v.chatId).waitFor();
     await expect.poll(() => boris.page.title()).toMatch(/^\(\d+\) Parley console$/);
     const session = await sessionOf(v.chatId);
@@ -337,7 +390,10 @@ describe('operator console', () => {
     const v = visitors.at(-1)!;
     // Visitor types: Boris sees the indicator under the conversation.
     v.ws.send({ type: 'typing', chat_id: v.chatId });
-    await boris.page.getByTestId('typing').filter({ hasText: `${v.name} is typing…` }).waitFor();
+    await boris.page
+      .getByTestId('typing')
+      .filter({ hasText: `${v.name} is typing…` })
+      .waitFor();
     // Boris types: the visitor's connection receives an operator typing frame.
     const seen = v.ws.nextFrame((f) => f.type === 'typing' && f.sender_type === 'admin');
     await boris.page.getByTestId('composer').pressSequentially('Let me look', { delay: 20 });
@@ -353,21 +409,32 @@ describe('operator console', () => {
     await dialog.getByTestId('transfer-to').filter({ hasText: 'Ada Admin' }).click();
     await dialog.waitFor({ state: 'hidden' });
 
-    await ada.page.locator('.notice').filter({ hasText: `transferred by ${colleague.name}` }).waitFor();
+    await ada.page
+      .locator('.notice')
+      .filter({ hasText: `transferred by ${colleague.name}` })
+      .waitFor();
     await boris.page.locator('.notice').filter({ hasText: 'transferred to a colleague' }).waitFor();
     await boris.page
       .getByTestId('system-message')
       .filter({ hasText: `Transferred from ${colleague.name} to Ada Admin` })
       .waitFor();
-    await boris.page.getByTestId('session-status').filter({ hasText: 'Assigned to Ada Admin' }).waitFor();
+    await boris.page
+      .getByTestId('session-status')
+      .filter({ hasText: 'Assigned to Ada Admin' })
+      .waitFor();
 
     await openChat(ada, v.chatId);
     await ada.page.getByTestId('session-status').filter({ hasText: 'Assigned to You' }).waitFor();
     ada.page.once('dialog', (d) => void d.accept());
-    const ended = v.ws.nextFrame((f) => f.type === 'session_status' && f.session.status === 'closed');
+    const ended = v.ws.nextFrame(
+      (f) => f.type === 'session_status' && f.session.status === 'closed',
+    );
     await ada.page.getByTestId('close-chat').click();
     await ada.page.getByTestId('session-status').filter({ hasText: 'Closed' }).waitFor();
-    await ada.page.getByTestId('system-message').filter({ hasText: 'Chat closed by Ada Admin' }).waitFor();
+    await ada.page
+      .getByTestId('system-message')
+      .filter({ hasText: 'Chat closed by Ada Admin' })
+      .waitFor();
     await ended;
 
     // The visitor writes again: a new session, assigned to an online operator (Ada).
@@ -387,7 +454,9 @@ describe('operator console', () => {
       timezone: 'Europe/Oslo',
     });
     await ada.page.getByRole('link', { name: /Visitors online/ }).click();
-    const row = ada.page.locator(`[data-testid="online-visitor"][data-user-id]`).filter({ hasText: v.email });
+    const row = ada.page
+      .locator(`[data-testid="online-visitor"][data-user-id]`)
+      .filter({ hasText: v.email });
     await row.filter({ hasText: 'Pricing – Example Shop' }).waitFor();
     await ada.page.screenshot({ path: path.join(screenshots, 'admin-visitors.png') });
 
@@ -397,13 +466,112 @@ describe('operator console', () => {
     await dialog.getByTestId('invite-message').fill('Hi Sven, questions about our plans?');
     await dialog.getByRole('button', { name: 'Send invitation' }).click();
     const frame = await invitation;
-    expect(frame.type === 'invitation' && frame.message.content).toBe('Hi Sven, questions about our plans?');
+    expect(frame.type === 'invitation' && frame.message.content).toBe(
+      'Hi Sven, questions about our plans?',
+    );
     await ada.page.waitForURL(/\/admin\/chats\/[0-9a-f-]+$/);
     await bubbles(ada, 'admin').filter({ hasText: 'questions about our plans' }).waitFor();
     // The visitor panel beside the chat shows where the visitor is.
     const panel = ada.page.getByTestId('visitor-panel');
     await panel.getByTestId('current-page').filter({ hasText: 'Pricing – Example Shop' }).waitFor();
     expect(await panel.getByTestId('identified').textContent()).toBe('Anonymous');
+  }, 60_000);
+
+  test('images and voice messages: shown and playable; the operator attaches an image', async () => {
+    const v = await newVisitor('Uma');
+    const form = new FormData();
+    form.set(http.ATTACHMENT_CHAT_FIELD, v.chatId);
+    form.set(
+      http.ATTACHMENT_FILE_FIELD,
+      new Blob([silentWav()], { type: 'audio/wav' }),
+      'voice.wav',
+    );
+    const upload = await fetch(`${stack.gatewayUrl}/api/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${v.token}` },
+      body: form,
+    });
+    expect(upload.status).toBeLessThan(300);
+    const audio = http.AttachmentResponse.parse(await upload.json());
+    expect(audio.kind).toBe('audio');
+    const clientId = randomUUID();
+    v.ws.send({
+      type: 'send_message',
+      chat_id: v.chatId,
+      content: '',
+      client_id: clientId,
+      attachment_ids: [audio.id],
+    });
+    await v.ws.nextFrame((f) => f.type === 'ack' && f.client_id === clientId);
+
+    await openChat(ada, v.chatId);
+    const player = bubbles(ada, 'user').locator('[data-kind="audio"] audio');
+    await player.waitFor();
+    expect(await player.getAttribute('src')).toMatch(/^blob:/);
+    const playable = await player.evaluate(
+      (el: HTMLAudioElement) =>
+        new Promise<number>((resolve, reject) => {
+          if (el.readyState >= 1) return resolve(el.duration);
+          el.addEventListener('loadedmetadata', () => resolve(el.duration));
+          el.addEventListener('error', () => reject(new Error('audio failed to load')));
+        }),
+    );
+    expect(playable).toBeGreaterThan(0);
+
+    const received = v.ws.nextFrame(
+      (f) =>
+        f.type === 'new_message' &&
+        f.message.sender_type === 'admin' &&
+        f.message.attachments.length === 1,
+    );
+    await ada.page
+      .getByTestId('attach-input')
+      .setInputFiles({ name: 'screenshot.png', mimeType: 'image/png', buffer: PNG_1PX });
+    await ada.page.locator('.chip').filter({ hasText: 'screenshot.png' }).waitFor();
+    await ada.page.getByTestId('composer').fill('Here is where to click');
+    await ada.page.getByTestId('composer').press('Enter');
+    const image = bubbles(ada, 'admin')
+      .filter({ hasText: 'Here is where to click' })
+      .locator('img');
+    await image.waitFor();
+    await expect
+      .poll(() => image.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+      .toBe(1);
+    const frame = await received;
+    expect(frame.type === 'new_message' && frame.message.attachments[0]?.kind).toBe('image');
+  }, 60_000);
+
+  test('Alt+N opens the next unread chat; the email outbox shows the unread-reply email', async () => {
+    const v = await newVisitor('Wim');
+    await v.say('Ping for the shortcut');
+    await ada.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
+    await card(ada, v.chatId).and(ada.page.locator('[data-unread="true"]')).waitFor();
+    await ada.page.keyboard.press('Alt+N');
+    await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
+
+    // Seed 000's Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
+    const olga = visitors.find((x) => x.name.startsWith('Olga'))!;
+    await expect
+      .poll(
+        async () => {
+          const res = await api(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
+            token: adminToken,
+          });
+          return http.OutboxResponse.parse(res.body).some((e) => e.to.includes(olga.email));
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    await ada.page.getByRole('link', { name: 'Email outbox' }).click();
+    const email = ada.page.getByTestId('outbox-email').filter({ hasText: olga.email });
+    await email.getByRole('button').click();
+    const frame = email.locator('iframe');
+    await frame.waitFor();
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    await ada.page
+      .frameLocator(`[data-testid="outbox-email"] iframe`)
+      .getByText('Sorry about that, checking now.')
+      .waitFor();
   }, 60_000);
 
   test('an operator going offline (browser gone) has their chat reassigned to a colleague', async () => {
@@ -416,7 +584,9 @@ describe('operator console', () => {
     await card(boris, v.chatId).waitFor();
     await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe(colleague.name);
     await ada.page.goto(`${stack.gatewayUrl}/admin/operators`);
-    const borisRow = ada.page.locator(`[data-testid="operator-row"][data-email="${colleague.email}"]`);
+    const borisRow = ada.page.locator(
+      `[data-testid="operator-row"][data-email="${colleague.email}"]`,
+    );
     await borisRow.locator('.pill.online').waitFor();
 
     // Boris's browser goes away: after the grace period (2 s in the test stack) he is offline
@@ -424,17 +594,32 @@ describe('operator console', () => {
     await setStatus(ada, 'online');
     await boris.context.close();
     await borisRow.locator('.pill.offline').waitFor();
-    await ada.page.locator('.notice').filter({ hasText: `New chat assigned: ${v.name}` }).waitFor();
+    await ada.page
+      .locator('.notice')
+      .filter({ hasText: `New chat assigned: ${v.name}` })
+      .waitFor();
     await expect.poll(async () => (await sessionOf(v.chatId))?.operator?.name).toBe('Ada Admin');
-    const arrived = v.ws.frames.some((f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin');
-    expect(arrived || (await v.ws.nextFrame((f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin'))).toBeTruthy();
+    const arrived = v.ws.frames.some(
+      (f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin',
+    );
+    expect(
+      arrived ||
+        (await v.ws.nextFrame(
+          (f) => f.type === 'session_status' && f.session.operator?.name === 'Ada Admin',
+        )),
+    ).toBeTruthy();
   }, 60_000);
 
   test('works on a tablet: list and chat fit a 768×1024 screen', async () => {
-    const tablet = await openConsole(stack.adminEmail, stack.adminPassword, { width: 768, height: 1024 });
+    const tablet = await openConsole(stack.adminEmail, stack.adminPassword, {
+      width: 768,
+      height: 1024,
+    });
     await tablet.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
     await tablet.page.getByTestId('chat-card').first().waitFor();
-    const overflow = await tablet.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await tablet.page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await tablet.page.getByTestId('chat-card').first().click();
     await tablet.page.getByTestId('composer').waitFor();
