@@ -175,6 +175,12 @@ function silentWav(ms = 300, rate = 8000): Buffer {
   return b;
 }
 
+/** Clears the toasts so a screenshot shows the page itself. */
+async function screenshot(c: Console, name: string) {
+  for (const button of await c.page.locator('.notice button').all()) await button.click();
+  await c.page.screenshot({ path: path.join(screenshots, name) });
+}
+
 /** Ends the routing sessions of these visitors, so the next test starts with free operators. */
 async function closeOpenSessions(list: Visitor[]) {
   for (const v of list) {
@@ -281,7 +287,7 @@ describe('operator console', () => {
     await expect
       .poll(() => card(ada, first.chatId).getByTestId('meta').textContent())
       .toMatch(/2 messages/);
-    await ada.page.screenshot({ path: path.join(screenshots, 'admin-list.png') });
+    await screenshot(ada, 'admin-list.png');
 
     // Open: messages left, marked viewed server-side, reply reaches the visitor at once.
     await card(ada, first.chatId).click();
@@ -309,7 +315,7 @@ describe('operator console', () => {
     await expect.poll(() => bubbles(ada).count()).toBe(stored.length);
     const shown = await bubbles(ada).locator('.text').allTextContents();
     expect(shown).toEqual(stored.map((m) => m.content));
-    await ada.page.screenshot({ path: path.join(screenshots, 'admin-detail.png') });
+    await screenshot(ada, 'admin-detail.png');
 
     // Archive / restore.
     await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Archive' }).click();
@@ -345,7 +351,7 @@ describe('operator console', () => {
       .filter({ hasText: /waiting \d+ s/ })
       .waitFor();
     expect(await entry.textContent()).toContain('Anyone there?');
-    await ada.page.screenshot({ path: path.join(screenshots, 'admin-queue.png') });
+    await screenshot(ada, 'admin-queue.png');
 
     // Boris sees the same queue live; Ada takes the chat.
     await boris.page.getByRole('link', { name: /Queue/ }).click();
@@ -458,7 +464,7 @@ describe('operator console', () => {
       .locator(`[data-testid="online-visitor"][data-user-id]`)
       .filter({ hasText: v.email });
     await row.filter({ hasText: 'Pricing – Example Shop' }).waitFor();
-    await ada.page.screenshot({ path: path.join(screenshots, 'admin-visitors.png') });
+    await screenshot(ada, 'admin-visitors.png');
 
     const invitation = v.ws.nextFrame((f) => f.type === 'invitation');
     await row.getByTestId('invite').click();
@@ -483,7 +489,7 @@ describe('operator console', () => {
     form.set(http.ATTACHMENT_CHAT_FIELD, v.chatId);
     form.set(
       http.ATTACHMENT_FILE_FIELD,
-      new Blob([silentWav()], { type: 'audio/wav' }),
+      new Blob([new Uint8Array(silentWav())], { type: 'audio/wav' }),
       'voice.wav',
     );
     const upload = await fetch(`${stack.gatewayUrl}/api/attachments`, {
