@@ -200,7 +200,7 @@ export async function startBed(): Promise<Bed> {
     VISITOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
     GATEWAY_HEARTBEAT_TIMEOUT: '3s',
     TICK_INTERVAL: '50ms',
-    OUTBOX_LEASE: '1s',
+    OUTBOX_LEASE: '2s',
     CONSUMER_ACK_WAIT: '2s',
   };
   const bus = await connectBus({

@@ -36,6 +36,12 @@ export function startOutboxRelay(opts: {
         // The online list is read fresh when published, so one copy per batch is enough.
         const lastVisitorList = entries.findLastIndex((e) => e.changes.visitorsChanged);
         for (const [i, entry] of entries.entries()) {
+          // Checked before every entry: a replica that lost the lease while it waited on Redis
+          // or NATS stops instead of publishing alongside the new holder.
+          if (!(await store.outbox.lease(holder, leaseMs))) {
+            cursor = null;
+            break;
+          }
           await routing.publish(entry.changes, entry.id, { visitors: i === lastVisitorList });
           if (!(await store.outbox.advance(holder, entry.id, leaseMs))) {
             cursor = null;

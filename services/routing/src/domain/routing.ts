@@ -1,6 +1,5 @@
 import {
   AppError,
-  PREVIEW_LENGTH,
   type ChatId,
   type OnlineVisitor,
   type Operator,
@@ -50,9 +49,8 @@ export class RoutingService {
       userId: chat.user_id,
       userName: chat.user_name,
       userEmail: chat.user_email,
-      preview:
-        message.content.slice(0, PREVIEW_LENGTH) ||
-        (message.attachments.length ? `[${message.attachments[0]?.kind}]` : null),
+      // The chat service's own preview of this (its newest) message.
+      preview: chat.last_message_preview,
       seq: message.seq,
       writtenAt: new Date(message.created_at),
     });
