@@ -177,7 +177,13 @@ function silentWav(ms = 300, rate = 8000): Buffer {
 
 /** Clears the toasts so a screenshot shows the page itself. */
 async function screenshot(c: Console, name: string) {
-  for (const button of await c.page.locator('.notice button').all()) await button.click();
+  const dismiss = c.page.locator('.notice button');
+  // A confirmation may fade by itself between count() and click(): that is fine too.
+  while ((await dismiss.count()) > 0)
+    await dismiss
+      .first()
+      .click({ timeout: 1000 })
+      .catch(() => undefined);
   await c.page.screenshot({ path: path.join(screenshots, name) });
 }
 
