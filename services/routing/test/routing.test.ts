@@ -303,6 +303,35 @@ describe('operator presence', () => {
   });
 });
 
+describe('operator accounts', () => {
+  it('hands the chats of a deactivated operator to a colleague and drops them from the list', async () => {
+    const anna = await bed.operator('Anna');
+    const boris = await bed.operator('Boris');
+    await bed.connect(anna);
+    await bed.connect(boris);
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'away' });
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const { chatId } = await bed.visitorWrites();
+    expect((await assignedTo(chatId)).operator_id).toBe(anna.id);
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'online' });
+
+    const presence = await bed.request('routing.rpc.operator_updated', {
+      operator: { ...anna, active: false },
+    });
+    expect(presence).toMatchObject({ status: 'offline', active_chats: 0 });
+    const moved = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === chatId && e.operator_id === boris.id,
+    );
+    expect(moved.reason).toBe('requeue');
+    const listed = await bed.request('routing.rpc.operators', {});
+    expect(listed.map((o) => o.id)).toEqual([boris.id]);
+    await expect(
+      bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+  });
+});
+
 describe('transfer', () => {
   it('hands a chat to a colleague, respects capacity unless an admin forces it, or returns it to the queue', async () => {
     const anna = await bed.operator('Anna');
