@@ -246,7 +246,8 @@ async function measureLoad(
       load,
       processes: sampler.usage(from, to),
       probes: summariseProbes(target, from, to),
-      achieved: round(load.received / durationS, 1),
+      // Throughput over the whole time it took to deliver the step, backlog included.
+      achieved: round(load.received / (durationS + load.drain_ms / 1000), 1),
     };
   });
 }
