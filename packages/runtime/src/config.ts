@@ -91,6 +91,12 @@ export function resolveSecret(
   return generated;
 }
 
+/** An optional env string where an empty value ("KEY=") means "not set". */
+export const envOptionalString = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().optional(),
+);
+
 /** Env booleans: "true"/"1"/"yes" → true. */
 export const envBoolean = z
   .union([z.boolean(), z.string()])

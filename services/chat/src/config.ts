@@ -1,10 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_ATTACHMENT_BYTES, Password } from '@parley/contracts/http';
-import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
-
-/** An unset or empty env value is "not set". */
-const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+import { baseConfig, envDuration, loadConfig, envOptionalString } from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
   HTTP_PORT: z.coerce
@@ -16,14 +13,14 @@ export const configSchema = baseConfig.extend({
     .describe(
       'Ops (/healthz, /readyz, /metrics) and internal attachment HTTP; gateway-only, never public',
     ),
-  MONGO_URL: optionalString.describe(
+  MONGO_URL: envOptionalString.describe(
     'MongoDB connection string; when set the chat store and attachments (GridFS) use MongoDB instead of SQLite',
   ),
   MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
-  SQLITE_PATH: optionalString.describe(
+  SQLITE_PATH: envOptionalString.describe(
     'SQLite file of the embedded store (default: DATA_DIR/chat.sqlite)',
   ),
-  ATTACHMENTS_DIR: optionalString.describe(
+  ATTACHMENTS_DIR: envOptionalString.describe(
     'Folder for attachment files with SQLite, and for upload staging (default: DATA_DIR/attachments)',
   ),
   MAX_ATTACHMENT_BYTES: z.coerce
@@ -35,7 +32,7 @@ export const configSchema = baseConfig.extend({
   UNSENT_ATTACHMENT_TTL: envDuration
     .default(24 * 3_600_000)
     .describe('Uploads never attached to a message are deleted after this long (e.g. 24h, 30m)'),
-  ADMIN_EMAIL: optionalString.describe(
+  ADMIN_EMAIL: envOptionalString.describe(
     'With ADMIN_PASSWORD: this admin operator is created at start if missing',
   ),
   ADMIN_PASSWORD: z

@@ -814,6 +814,14 @@ describe('attachments', () => {
     expect(asOperator.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await asOperator.arrayBuffer())).toEqual(png);
 
+    // Byte ranges pass through (Safari streams <audio> only from servers that honour them).
+    const partial = await fetch(`${stack.gatewayUrl}${attachment.url}`, {
+      headers: { authorization: `Bearer ${visitor.token}`, range: 'bytes=0-7' },
+    });
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get('content-range')).toBe(`bytes 0-7/${png.length}`);
+    expect(Buffer.from(await partial.arrayBuffer())).toEqual(png.subarray(0, 8));
+
     const stranger = await createVisitor(stack);
     const denied = await fetch(`${stack.gatewayUrl}${attachment.url}`, {
       headers: { authorization: `Bearer ${stranger.token}` },

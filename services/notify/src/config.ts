@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
-
-/** An unset or empty env value is "not set". */
-const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+import { baseConfig, envDuration, loadConfig, envOptionalString } from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
   HTTP_PORT: z.coerce
@@ -20,7 +17,7 @@ export const configSchema = baseConfig.extend({
     .string()
     .default('parley:notify:')
     .describe('Prefix of every notify key in Redis (Agenda jobs and the outbox)'),
-  MONGO_URL: optionalString.describe(
+  MONGO_URL: envOptionalString.describe(
     'MongoDB connection string; when set Agenda uses its MongoDB backend and the outbox a Mongo collection',
   ),
   MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
@@ -29,7 +26,7 @@ export const configSchema = baseConfig.extend({
     .describe(
       'How long an operator reply stays unread before the visitor is emailed (e.g. 5m, 30s)',
     ),
-  SENDGRID_API_KEY: optionalString.describe(
+  SENDGRID_API_KEY: envOptionalString.describe(
     'SendGrid API key; without it emails are kept in the local outbox (shown in the operator console) instead of sent',
   ),
   SENDGRID_API_URL: z
@@ -57,7 +54,7 @@ export const configSchema = baseConfig.extend({
     .describe(
       "The gateway's public origin, used for the widget link and the unsubscribe link in emails",
     ),
-  UNSUBSCRIBE_SECRET: optionalString.describe(
+  UNSUBSCRIBE_SECRET: envOptionalString.describe(
     'HMAC secret signing unsubscribe links (the gateway verifies them); generated into DATA_DIR in development',
   ),
   OUTBOX_LIMIT: z.coerce

@@ -725,18 +725,27 @@ export function createHttpApp(deps: {
     }
     let upstream: globalThis.Response;
     try {
-      upstream = await fetch(`${cfg.CHAT_INTERNAL_URL}/internal/attachments/${id}`);
+      // Forward a byte range: Safari plays <audio> only when ranges work.
+      const range = req.headers.range;
+      upstream = await fetch(`${cfg.CHAT_INTERNAL_URL}/internal/attachments/${id}`, {
+        headers: range ? { range } : {},
+      });
     } catch (err) {
       log.warn({ err }, 'attachment download from chat failed');
       throw new AppError('unavailable', 'Attachment storage is unavailable');
     }
     await throwIfUpstreamFailed(upstream);
+    res.status(upstream.status === 206 ? 206 : 200);
     res.setHeader('Content-Type', meta.content_type);
-    const length = upstream.headers.get('content-length');
-    if (length) res.setHeader('Content-Length', length);
+    for (const header of ['content-length', 'content-range', 'accept-ranges']) {
+      const value = upstream.headers.get(header);
+      if (value) res.setHeader(header, value);
+    }
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    const inline = meta.kind === 'image' || meta.kind === 'audio';
+    // SVG can carry script: never inline, whatever kind it was filed under.
+    const inline =
+      (meta.kind === 'image' || meta.kind === 'audio') && !meta.content_type.includes('svg');
     res.setHeader(
       'Content-Disposition',
       `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(meta.name)}`,
