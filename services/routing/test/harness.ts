@@ -180,6 +180,8 @@ export interface Bed {
     userId?: UserId;
     name?: string;
     text?: string;
+    /** When the chat service stored it (default now). */
+    writtenAt?: Date;
   }): Promise<{ chatId: ChatId; userId: UserId }>;
   reset(): Promise<void>;
   /** Kills replica `index` with SIGKILL and starts a fresh one in its place. */
@@ -334,7 +336,7 @@ export async function startBed(): Promise<Bed> {
       const userId = opts.userId ?? (`v_${randomUUID()}` as UserId);
       const seq = (seqs.get(chatId) ?? 0) + 1;
       seqs.set(chatId, seq);
-      const now = new Date().toISOString();
+      const now = (opts.writtenAt ?? new Date()).toISOString();
       await bus.publishDurable('chat.evt.message_created', {
         message: {
           id: randomUUID() as MessageId,

@@ -478,6 +478,32 @@ describe('close and reopen', () => {
   });
 });
 
+describe('a message read after the close', () => {
+  it('does not reopen the session when it was written before the close', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const { chatId, userId } = await bed.visitorWrites();
+    const first = await assignedTo(chatId);
+    const beforeClose = new Date(Date.now() - 60_000);
+    await bed.request('routing.rpc.close', {
+      chat_id: chatId,
+      actor: { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' },
+    });
+    // Written a minute ago, delivered only now (e.g. redelivered after a replica crash).
+    await bed.visitorWrites({ chatId, userId, text: 'thanks, bye', writtenAt: beforeClose });
+    await waitFor(async () => (await bed.redis.get(`parley:routing:chat:${chatId}:seq`)) === '2');
+    expect((await bed.request('routing.rpc.session', { chat_id: chatId }))?.status).toBe('closed');
+
+    await bed.visitorWrites({ chatId, userId, text: 'actually, one more thing' });
+    const reopened = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === chatId && e.session.id !== first.session.id,
+    );
+    expect(reopened.operator_id).toBe(anna.id);
+  });
+});
+
 describe('online visitors and invitations', () => {
   it('lists a browsing visitor with their pages and assigns the invited chat to the inviting operator', async () => {
     const anna = await bed.operator('Anna');
