@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot } from '@parley/runtime/testing';
+import { repoRoot, startService, type ManagedProcess } from '@parley/runtime/testing';
 import { http, type OperatorStatus } from '@parley/contracts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchBrowser } from '../support/browser.ts';
@@ -30,6 +30,8 @@ interface Console {
 let ada: Console;
 let boris: Console;
 const visitors: Visitor[] = [];
+/** Gateways this file started itself (the stack stops its own). */
+const restarted: ManagedProcess[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ services: ['chat', 'routing', 'notify', 'gateway'] });
@@ -42,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const v of visitors) await v.ws.close().catch(() => undefined);
   await browser?.close();
+  for (const p of restarted) await p.stop().catch(() => undefined);
   await stack?.stop();
 });
 
@@ -585,6 +588,44 @@ describe('operator console', () => {
       .getByText('Sorry about that, checking now.')
       .waitFor();
   }, 60_000);
+
+  test('a gateway restart: the console reconnects and resumes, missed messages once and in order', async () => {
+    const v = await newVisitor('Xena');
+    await v.say('before the drop');
+    await openChat(ada, v.chatId);
+    await bubbles(ada, 'user').filter({ hasText: 'before the drop' }).waitFor();
+
+    // The visitor writes through a second gateway while the console's gateway is down.
+    const other = await stack.addReplica('gateway');
+    restarted.push(other);
+    const first = stack.services.gateway[0]!;
+    await first.stop();
+    await ada.page.locator('.connection[data-state="open"]').waitFor({ state: 'detached' });
+    for (const n of [1, 2, 3, 4, 5]) {
+      const res = await api(other.url, 'POST', '/api/support_chat/messages', {
+        token: v.token,
+        body: { content: `missed ${n}`, client_id: randomUUID() },
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+    restarted.push(await startService('gateway', stack.env, { port: first.port }));
+    await ada.page.locator('.connection[data-state="open"]').waitFor();
+    await bubbles(ada, 'user').filter({ hasText: 'missed 5' }).waitFor();
+    const shown = await bubbles(ada, 'user').locator('.text').allTextContents();
+    expect(shown).toEqual([
+      'before the drop',
+      'missed 1',
+      'missed 2',
+      'missed 3',
+      'missed 4',
+      'missed 5',
+    ]);
+    // The restarted gateway knows nothing of the old visitor sockets: give the visitors new ones.
+    for (const x of visitors) {
+      x.ws = await wsClient(stack.gatewayUrl, x.token);
+      x.ws.send({ type: 'subscribe', channel: 'chat', chat_id: x.chatId });
+    }
+  }, 90_000);
 
   test('an operator going offline (browser gone) has their chat reassigned to a colleague', async () => {
     await closeOpenSessions(visitors);
