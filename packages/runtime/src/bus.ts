@@ -66,8 +66,8 @@ export interface Bus {
     handler: (payload: EventPayload<S>, ctx: RequestContext) => void | Promise<void>,
     opts?: { queue?: string },
   ): Subscription;
-  /** Creates the JetStream streams if missing (idempotent). */
-  ensureStreams(): Promise<void>;
+  /** Creates the JetStream streams if missing (idempotent), with that many replicas. */
+  ensureStreams(opts?: { replicas?: number }): Promise<void>;
   /**
    * Durable JetStream consumer: survives restarts, shared by replicas with the same name.
    * The handler's success acks; a throw naks with a delay (redelivery); an invalid payload is terminated.
@@ -223,7 +223,7 @@ export async function connectBus(opts: {
         },
       });
     },
-    async ensureStreams() {
+    async ensureStreams(sopts) {
       const jsm = await jetstreamManager(nc);
       for (const [name, cfg] of Object.entries(streams)) {
         try {
@@ -233,6 +233,7 @@ export async function connectBus(opts: {
             await jsm.streams.add({
               name,
               subjects: [...cfg.subjects],
+              num_replicas: sopts?.replicas ?? 1,
               max_age: 7 * 24 * 3600 * 1e9,
               duplicate_window: 2 * 60 * 1e9,
             });

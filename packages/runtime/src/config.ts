@@ -21,6 +21,15 @@ export const baseConfig = z.object({
     .string()
     .default('nats://127.0.0.1:4222')
     .describe('NATS server URL(s), comma-separated'),
+  NATS_STREAM_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .default(1)
+    .describe(
+      'Replicas of the JetStream streams this service creates (3 on a NATS cluster; 1 on a single server)',
+    ),
   HTTP_HOST: z.string().default('0.0.0.0').describe('Interface the HTTP server listens on'),
   DATA_DIR: z
     .string()

@@ -43,7 +43,7 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
   await store.init();
 
   const bus = await connectBus({ servers: cfg.NATS_URL, name: 'chat', logger });
-  await bus.ensureStreams();
+  await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
   const domain = new ChatDomain({ store, events: busPublisher(bus) });
 
   if (cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD) {

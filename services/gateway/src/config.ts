@@ -27,6 +27,13 @@ export const configSchema = baseConfig.extend({
   TRUST_PROXY: envBoolean
     .default(false)
     .describe('Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)'),
+  COUNTRY_HEADER: z
+    .string()
+    .toLowerCase()
+    .default('cf-ipcountry')
+    .describe(
+      "Request header with the visitor's ISO country code, set by a trusted proxy or CDN (read only with TRUST_PROXY)",
+    ),
   GATEWAY_ID: z
     .string()
     .min(1)

@@ -78,7 +78,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   }
 
   const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
-  await bus.ensureStreams();
+  await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
   const agenda = await createAgenda({
     name: instance,

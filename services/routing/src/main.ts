@@ -34,7 +34,7 @@ export async function start(
   });
   await store.redis.ping();
   const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });
-  await bus.ensureStreams();
+  await bus.ensureStreams({ replicas: config.NATS_STREAM_REPLICAS });
   const registry = createMetrics('routing');
   const assignments = new Counter({
     name: 'parley_routing_assignments_total',

@@ -44,6 +44,8 @@ interface Connection {
   principal: Principal;
   ip: string;
   userAgent: string | null;
+  /** ISO country code from a trusted proxy's header, for the online-visitors list. */
+  country: string | null;
   chats: Map<string, ChatSubscription>;
   admin: boolean;
   operatorChannel: boolean;
@@ -190,6 +192,7 @@ export function createWsGateway(deps: {
       principal,
       ip,
       userAgent: req.headers['user-agent']?.slice(0, 500) ?? null,
+      country: countryOf(req),
       chats: new Map(),
       admin: false,
       operatorChannel: false,
@@ -254,6 +257,14 @@ export function createWsGateway(deps: {
     }
   }
 
+  function countryOf(req: http.IncomingMessage): string | null {
+    if (!cfg.TRUST_PROXY) return null;
+    const value = req.headers[cfg.COUNTRY_HEADER];
+    const code = (Array.isArray(value) ? value[0] : value)?.trim().toUpperCase();
+    // Cloudflare's XX/T1 mean unknown/Tor: not a country.
+    return code && /^[A-Z]{2}$/.test(code) && code !== 'XX' && code !== 'T1' ? code : null;
+  }
+
   function publishConnection(conn: Connection, connected: boolean): void {
     const p = conn.principal;
     publishPresence(() =>
@@ -269,7 +280,7 @@ export function createWsGateway(deps: {
                 kind: 'visitor',
                 visitor: visitorIdentity(p),
                 user_agent: conn.userAgent,
-                country: null,
+                country: conn.country,
               },
       }),
     );
