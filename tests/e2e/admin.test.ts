@@ -264,8 +264,27 @@ describe('operator console', () => {
     expect(await boris.page.getByRole('link', { name: 'Operators' }).count()).toBe(0);
     await setStatus(boris, 'online');
     await boris.page.getByTestId('load').filter({ hasText: '0 / 3 chats' }).waitFor();
-    // Colleagues see the status change live.
+    // Colleagues see the status change live: on the operators page and in every sidebar.
     await row.locator('.pill.online').waitFor();
+    await ada.page
+      .getByTestId('team-member')
+      .filter({ hasText: colleague.name })
+      .and(ada.page.locator('[data-status="online"]'))
+      .waitFor();
+    await boris.page.getByTestId('team-member').filter({ hasText: 'Ada Admin' }).waitFor();
+
+    // Deactivating an account: marked in the list, and that operator can no longer sign in.
+    await form.getByLabel('Name').fill('Carl Temp');
+    await form.getByLabel('Email').fill('carl@parley.test');
+    await form.getByLabel('Password').fill('carl-password-1');
+    await form.getByRole('button', { name: 'Add operator' }).click();
+    const carl = ada.page.locator('[data-testid="operator-row"][data-email="carl@parley.test"]');
+    await carl.getByRole('button', { name: 'Deactivate' }).click();
+    await carl.getByText('Deactivated').waitFor();
+    const refused = await api(stack.gatewayUrl, 'POST', '/api/auth/login', {
+      body: { email: 'carl@parley.test', password: 'carl-password-1' },
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
   }, 60_000);
 
   test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
@@ -316,6 +335,13 @@ describe('operator console', () => {
     const listed = http.ChatListResponse.parse(listRes.body).find((c) => c.id === first.chatId);
     expect(listed?.unread).toBe(false);
     expect(listed?.last_message_sender).toBe('admin');
+
+    // Message content is text, never markup.
+    const markup = '<img src=x onerror="document.body.dataset.pwned=1"><b>bold</b>';
+    await first.say(markup);
+    await bubbles(ada, 'user').filter({ hasText: markup }).waitFor();
+    expect(await bubbles(ada).locator('b, img[src="x"]').count()).toBe(0);
+    expect(await ada.page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
 
     // Several quick visitor messages: shown once each, in order.
     for (const n of [1, 2, 3]) await first.say(`line ${n}`);

@@ -33,6 +33,7 @@ export const en = {
   navOperators: 'Operators',
   navOutbox: 'Email outbox',
   mainNavigation: 'Main navigation',
+  team: 'Team',
 
   // connection
   connected: 'Live',
