@@ -74,11 +74,12 @@ class ConsoleState {
       .sort((a, b) => sortKey(b) - sortKey(a));
   }
 
+  /** Chats of mine that need me (new assignment or unread visitor message): the title count. */
   unreadCount(): number {
     const unread: ChatId[] = [...this.unseenAssignments];
-    for (const c of this.chats.values()) {
-      if (c.unread && !c.archived && c.id !== this.openChatId && !unread.includes(c.id))
-        unread.push(c.id);
+    for (const id of this.mine.keys()) {
+      const c = this.chats.get(id);
+      if (c?.unread && id !== this.openChatId && !unread.includes(id)) unread.push(id);
     }
     return unread.length;
   }
