@@ -689,6 +689,44 @@ describe('operator console', () => {
     ).toBeTruthy();
   }, 60_000);
 
+  test('thousands-ready list: 50 per page, the next page on scroll, no duplicates, newest first', async () => {
+    // Enough chats for a second page (the console asks for 50 at a time).
+    for (let batch = 0; batch < 9; batch++) {
+      await Promise.all(
+        Array.from({ length: 5 }, async (_, k) => {
+          const visitor = await createVisitor(stack, { name: `Bulk ${batch}-${k}` });
+          const res = await api(stack.gatewayUrl, 'POST', '/api/support_chat/messages', {
+            token: visitor.token,
+            body: { content: `bulk message ${batch}-${k}`, client_id: randomUUID() },
+          });
+          expect(res.status).toBeLessThan(300);
+        }),
+      );
+    }
+    let total = 0;
+    let cursor: string | null = null;
+    do {
+      const res = await api(
+        stack.gatewayUrl,
+        'GET',
+        `/api/admin/chats?archived=false${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { token: adminToken },
+      );
+      total += http.ChatListResponse.parse(res.body).length;
+      cursor = res.headers.get(http.NEXT_CURSOR_HEADER);
+    } while (cursor);
+    expect(total).toBeGreaterThan(50);
+
+    await ada.page.goto(`${stack.gatewayUrl}/admin/chats?tab=active`);
+    const cards = ada.page.getByTestId('chat-card');
+    await expect.poll(() => cards.count()).toBe(50);
+    await cards.last().scrollIntoViewIfNeeded();
+    await expect.poll(() => cards.count()).toBe(total);
+    const ids = await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-chat-id')));
+    expect(new Set(ids).size).toBe(total);
+    expect(await cards.first().textContent()).toContain('bulk message 8-');
+  }, 90_000);
+
   test('works on a tablet: list and chat fit a 768×1024 screen', async () => {
     const tablet = await openConsole(stack.adminEmail, stack.adminPassword, {
       width: 768,
