@@ -706,7 +706,7 @@ describe('operator console', () => {
     let total = 0;
     let cursor: string | null = null;
     do {
-      const res = await api(
+      const res: { body: unknown; headers: Headers } = await api(
         stack.gatewayUrl,
         'GET',
         `/api/admin/chats?archived=false${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
