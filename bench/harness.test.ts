@@ -20,6 +20,7 @@ function tinyOptions(target: TargetKind): BenchOptions {
     capacityFactor: 2,
     capacityStepS: 2,
     capacityMaxSteps: 1,
+    capacityRetry: false,
     p99LimitMs: 100,
     idleConnections: 20,
     idleHoldS: 1,

@@ -50,6 +50,11 @@ const flags = {
   'capacity-factor': { type: 'string', default: '1.5', help: 'capacity: rate multiplier per step' },
   'capacity-step': { type: 'string', default: '15', help: 'capacity: seconds per step' },
   'capacity-max-steps': { type: 'string', default: '12', help: 'capacity: most steps' },
+  'capacity-no-retry': {
+    type: 'boolean',
+    default: false,
+    help: 'capacity: stop at the first p99 miss instead of measuring that step once more',
+  },
   'p99-limit': {
     type: 'string',
     default: '100',
@@ -148,6 +153,7 @@ const options: BenchOptions = {
   capacityFactor: num('capacity-factor', '2'),
   capacityStepS: num('capacity-step', '4'),
   capacityMaxSteps: num('capacity-max-steps', '3'),
+  capacityRetry: !(values['capacity-no-retry'] ?? false),
   p99LimitMs: num('p99-limit'),
   idleConnections: num('idle-connections', '1000'),
   idleHoldS: num('idle-hold', '5'),

@@ -37,6 +37,8 @@ export interface BenchOptions {
   capacityFactor: number;
   capacityStepS: number;
   capacityMaxSteps: number;
+  /** Repeat a step once when only its p99 missed, before stopping the ladder. */
+  capacityRetry: boolean;
   p99LimitMs: number;
   /** idle */
   idleConnections: number;
@@ -333,6 +335,14 @@ async function runMessageScenarios(
         opts.log(
           `  ${target.kind} capacity ${rate} msg/s: p99 ${m.load.latency_ms.p99} ms, lost ${m.load.lost} → ${ok ? 'held' : 'not held'}`,
         );
+        const retried = steps.length >= 2 && steps[steps.length - 2]?.rate === rate;
+        if (!ok && clean(m.load) && opts.capacityRetry && !retried) {
+          // A p99 miss is measured once more before it counts: on a shared machine another
+          // process can stall everything for a moment. Loss or errors count at once.
+          i--;
+          await sleep(500);
+          continue;
+        }
         if (!ok) {
           stoppedBy = clean(m.load)
             ? `p99 ${m.load.latency_ms.p99} ms > ${opts.p99LimitMs} ms at ${rate} msg/s`
