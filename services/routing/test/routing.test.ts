@@ -275,6 +275,28 @@ describe('operator presence', () => {
     ).toBe(0);
   });
 
+  it('hands the chats of an operator who switches to offline to a free colleague at once', async () => {
+    const anna = await bed.operator('Anna');
+    const boris = await bed.operator('Boris');
+    await bed.connect(anna);
+    await bed.connect(boris);
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'away' });
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const chat = await bed.visitorWrites();
+    expect((await assignedTo(chat.chatId)).operator_id).toBe(anna.id);
+    await bed.request('routing.rpc.set_status', { operator_id: boris.id, status: 'online' });
+
+    const beforeOffline = bed.log.mark();
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'offline' });
+    const reassigned = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === chat.chatId,
+      { after: beforeOffline },
+    );
+    expect(reassigned.operator_id).toBe(boris.id);
+    expect(reassigned.reason).toBe('requeue');
+  });
+
   it('rebuilds connections from a heartbeat and marks an explicit offline as final', async () => {
     const anna = await bed.operator('Anna');
     const conn = await bed.connect(anna);

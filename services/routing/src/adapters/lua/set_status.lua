@@ -9,7 +9,11 @@ end
 redis.call('HSET', k_op(op_id), 'preferred', status)
 touch_op(op_id)
 if status == 'offline' then
-  if op.status ~= 'offline' then go_offline(op_id, 'offline') end
+  if op.status ~= 'offline' then
+    go_offline(op_id, 'offline')
+    -- Their chats went back to the front of the queue: hand them to free colleagues now.
+    assign_queue()
+  end
 else
   redis.call('HSET', k_op(op_id), 'status', status)
   -- Without a live connection the status lapses after the grace period like any disconnect.
