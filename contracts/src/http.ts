@@ -155,6 +155,7 @@ export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
 export const AdminChatResponse = AdminSupportChat;
 export const ArchiveResponse = SupportChatListItem;
+export const MarkViewedResponse = SupportChatListItem;
 
 // ---- attachments ----
 export const AttachmentResponse = Attachment;
@@ -260,6 +261,12 @@ export const consoleRoutes = {
     path: '/api/admin/chats/:chat_id/messages',
     body: SendMessageRequest,
     response: SendMessageResponse,
+  },
+  /** The operator is looking at the chat: newer visitor messages are no longer unread. */
+  markViewed: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/viewed',
+    response: MarkViewedResponse,
   },
   archive: { method: 'POST', path: '/api/admin/chats/:chat_id/archive', response: ArchiveResponse },
   unarchive: {

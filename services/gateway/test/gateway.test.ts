@@ -629,6 +629,29 @@ describe('seed 000 REST endpoints', () => {
       },
     );
     expect(active.body.find((c) => c.id === chatId)?.archived).toBe(false);
+    // The new visitor message is unread until an operator looks at the chat.
+    const unreadNow = await api<Array<{ id: string; unread: boolean }>>(
+      stack.gatewayUrl,
+      'GET',
+      '/api/admin/chats?limit=200',
+      { token: admin.token },
+    );
+    expect(unreadNow.body.find((c) => c.id === chatId)?.unread).toBe(true);
+    const viewed = await api<{ id: string; unread: boolean }>(
+      stack.gatewayUrl,
+      'POST',
+      `/api/admin/chats/${chatId}/viewed`,
+      { token: admin.token },
+    );
+    expect(viewed.status).toBe(200);
+    expect(viewed.body).toMatchObject({ id: chatId, unread: false });
+    const notAVisitorAction = await api(
+      stack.gatewayUrl,
+      'POST',
+      `/api/admin/chats/${chatId}/viewed`,
+      { token: visitor.token },
+    );
+    expect(notAVisitorAction.status).toBe(403);
 
     const unarchived = await api<{ archived: boolean }>(
       stack.gatewayUrl,

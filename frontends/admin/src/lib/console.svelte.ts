@@ -188,7 +188,12 @@ class ConsoleState {
         this.typing.delete(frame.chat_id);
         break;
       case 'new_message':
-        if (frame.message.sender_type === 'user') this.typing.delete(frame.chat_id);
+        if (frame.message.sender_type === 'user') {
+          this.typing.delete(frame.chat_id);
+          if (frame.chat_id === this.openChatId && document.visibilityState === 'visible') {
+            void api.markViewed(frame.chat_id).then((chat) => this.upsertChat(chat), reportError);
+          }
+        }
         break;
       case 'chat_updated':
         this.upsertChat(frame.chat);

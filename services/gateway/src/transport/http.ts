@@ -417,6 +417,20 @@ export function createHttpApp(deps: {
     res.status(result.duplicate ? 200 : 201).json(result);
   });
 
+  // An operator with the chat open sees new visitor messages as they arrive: mark them viewed
+  // (admin_chat with a viewer sets admin_viewed_at and publishes chat_viewed).
+  api.post('/admin/chats/:chat_id/viewed', operatorsOnly, async (req, res) => {
+    const chatId = chatIdParam(req);
+    await bus.request(
+      'chat.rpc.admin_chat',
+      { chat_id: chatId, viewer: operatorOf(res).operator_id, limit: 1 },
+      rpcOpts,
+    );
+    const summary = await bus.request('chat.rpc.chat_summary', { chat_id: chatId }, rpcOpts);
+    if (!summary) throw new AppError('not_found', 'Chat not found');
+    res.json(summary);
+  });
+
   api.post('/admin/chats/:chat_id/archive', operatorsOnly, async (req, res) => {
     res.json(await bus.request('chat.rpc.archive', { chat_id: chatIdParam(req) }, rpcOpts));
   });
