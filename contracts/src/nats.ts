@@ -35,7 +35,8 @@ import { AssignmentReason } from './ws.ts';
  * - `*.evt.*`: facts published after they are durable. `chat.evt.>` and `routing.evt.>` go
  *   to JetStream streams (CHAT_EVENTS, ROUTING_EVENTS) so durable consumers (notify) lose
  *   nothing; every gateway also reads them with a plain subscription for live fan-out.
- * - `gateway.*`: ephemeral signals from gateways (typing, presence) on core NATS.
+ * - `gateway.*`: ephemeral signals from gateways (typing, presence) on core NATS, except
+ *   `gateway.token_revoked`, kept in the TOKEN_REVOCATIONS stream.
  */
 
 export const rpcOk = <T extends z.ZodType>(data: T) => z.object({ ok: z.literal(true), data });
@@ -314,7 +315,10 @@ export const eventCatalog = {
     timezone: z.string().nullable(),
     at: IsoDate,
   }),
-  /** An operator logged out: every gateway refuses that token until it would have expired. */
+  /**
+   * A token was logged out: every gateway refuses it until it would have expired. Stored in the
+   * TOKEN_REVOCATIONS stream so gateways that start later learn it too.
+   */
   'gateway.token_revoked': z.object({ jti: z.string(), exp: z.number().int() }),
   /**
    * Every gateway lists its live connections periodically, so routing can rebuild presence
@@ -331,8 +335,26 @@ export type EventCatalog = typeof eventCatalog;
 export type EventSubject = keyof EventCatalog;
 export type EventPayload<S extends EventSubject> = z.output<EventCatalog[S]>;
 
-/** JetStream streams (created idempotently by the publishing service at start). */
-export const streams = {
+/** Longest token lifetime a gateway accepts; revocations are kept at least this long. */
+export const MAX_TOKEN_TTL_MS = 365 * 24 * 3_600_000;
+
+/**
+ * JetStream streams, created idempotently by every service that uses them at start.
+ * Events are kept 7 days unless a stream says otherwise.
+ */
+export const streams: Record<
+  'CHAT_EVENTS' | 'ROUTING_EVENTS' | 'TOKEN_REVOCATIONS',
+  { subjects: readonly string[]; max_age_ms?: number; max_bytes?: number }
+> = {
   CHAT_EVENTS: { subjects: ['chat.evt.>'] },
   ROUTING_EVENTS: { subjects: ['routing.evt.>'] },
-} as const;
+  /**
+   * Logouts. A gateway that starts replays them before it accepts connections, so a logged-out
+   * token stays refused by replicas that were not running at the time of the logout.
+   */
+  TOKEN_REVOCATIONS: {
+    subjects: ['gateway.token_revoked'],
+    max_age_ms: MAX_TOKEN_TTL_MS + 24 * 3_600_000,
+    max_bytes: 256 * 1024 * 1024,
+  },
+};

@@ -69,6 +69,15 @@ export interface Bus {
   /** Creates the JetStream streams if missing (idempotent), with that many replicas. */
   ensureStreams(opts?: { replicas?: number }): Promise<void>;
   /**
+   * Replays a stream from its first message, then follows it live (an ephemeral ordered
+   * consumer), for state that every replica rebuilds in memory. `caughtUp` resolves once the
+   * replay has reached what the stream held when following began.
+   */
+  followStream(opts: {
+    stream: keyof typeof streams;
+    handler: (event: AnyEvent) => void;
+  }): Promise<{ caughtUp: Promise<void>; stop(): Promise<void> }>;
+  /**
    * Durable JetStream consumer: survives restarts, shared by replicas with the same name.
    * The handler's success acks; a throw naks with a delay (redelivery); an invalid payload is terminated.
    */
@@ -234,7 +243,8 @@ export async function connectBus(opts: {
               name,
               subjects: [...cfg.subjects],
               num_replicas: sopts?.replicas ?? 1,
-              max_age: 7 * 24 * 3600 * 1e9,
+              max_age: (cfg.max_age_ms ?? 7 * 24 * 3_600_000) * 1e6,
+              ...(cfg.max_bytes ? { max_bytes: cfg.max_bytes } : {}),
               duplicate_window: 2 * 60 * 1e9,
             });
           } catch (e) {
@@ -245,6 +255,49 @@ export async function connectBus(opts: {
           }
         }
       }
+    },
+    async followStream(fopts) {
+      const jsm = await jetstreamManager(nc);
+      const held = (await jsm.streams.info(fopts.stream)).state.messages;
+      let markCaughtUp = () => {};
+      const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+      if (held === 0) markCaughtUp();
+      // No filter: these streams hold one subject each, and nats-server 2.9 (Debian's) lacks
+      // the filter_subjects an ordered consumer would send.
+      const consumer = await getJs().consumers.get(fopts.stream, {
+        deliver_policy: DeliverPolicy.All,
+      });
+      const messages = await consumer.consume();
+      const done = (async () => {
+        for await (const m of messages) {
+          const subject = m.subject as EventSubject;
+          const schema = eventCatalog[subject] as z.ZodType | undefined;
+          let raw: unknown;
+          try {
+            raw = m.json();
+          } catch {
+            raw = undefined;
+          }
+          const parsed = schema?.safeParse(raw);
+          if (parsed?.success) {
+            try {
+              fopts.handler({ subject, payload: parsed.data } as AnyEvent);
+            } catch (err) {
+              log.error({ err, subject }, 'stream follower failed on an event');
+            }
+          } else {
+            log.warn({ subject, stream: fopts.stream }, 'skipped invalid event in stream');
+          }
+          if (m.info.pending === 0) markCaughtUp();
+        }
+      })();
+      return {
+        caughtUp,
+        async stop() {
+          await messages.close();
+          await done.catch(() => undefined);
+        },
+      };
     },
     async consumeDurable(copts) {
       const jsm = await jetstreamManager(nc);

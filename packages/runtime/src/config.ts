@@ -116,13 +116,16 @@ export const envBoolean = z
 /** Durations like "300ms", "5s", "5m", "1h" or plain milliseconds. */
 export const envDuration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(v.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(v.trim());
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 5m, 1h' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a duration such as 500ms, 30s, 5m, 1h, 30d',
+    });
     return z.NEVER;
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
-    (m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    (m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h' | 'd'
   ];
   return Math.round(Number(m[1]) * unit);
 });

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
   it('parses durations', () => {
     const cfg = loadConfig(z.object({ D: envDuration }), { D: '5m' });
     expect(cfg.D).toBe(300_000);
+    expect(loadConfig(z.object({ D: envDuration }), { D: '30d' }).D).toBe(30 * 86_400_000);
+    expect(() => loadConfig(z.object({ D: envDuration }), { D: '5 weeks' })).toThrow(/duration/);
   });
 });
 

@@ -3,8 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { baseConfig, envBoolean, envDuration, loadConfig, resolveSecret } from '@parley/runtime';
 import { MAX_CLIENT_FRAME_BYTES } from '@parley/contracts/ws';
+import { MAX_TOKEN_TTL_MS } from '@parley/contracts/nats';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+// Revocations are kept in NATS for MAX_TOKEN_TTL_MS; a longer-lived token could outlive its logout.
+const tokenTtl = envDuration.pipe(
+  z.number().positive().max(MAX_TOKEN_TTL_MS, 'must be at most 365 days (365d)'),
+);
 
 export const configSchema = baseConfig.extend({
   HTTP_PORT: z.coerce
@@ -59,10 +65,8 @@ export const configSchema = baseConfig.extend({
     .string()
     .default('frontends/admin/build')
     .describe('Static console build served at /admin/'),
-  VISITOR_TOKEN_TTL: envDuration
-    .default(30 * 24 * 3_600_000)
-    .describe('Lifetime of a visitor token'),
-  OPERATOR_TOKEN_TTL: envDuration.default(12 * 3_600_000).describe('Lifetime of an operator token'),
+  VISITOR_TOKEN_TTL: tokenTtl.default(30 * 24 * 3_600_000).describe('Lifetime of a visitor token'),
+  OPERATOR_TOKEN_TTL: tokenTtl.default(12 * 3_600_000).describe('Lifetime of an operator token'),
   WS_MAX_FRAME_BYTES: positiveInt(MAX_CLIENT_FRAME_BYTES).describe(
     'Largest WebSocket frame accepted; bigger ones close the connection with 1009',
   ),

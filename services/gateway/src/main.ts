@@ -44,6 +44,19 @@ export async function startGateway(
 
   const app = createHttpApp({ cfg, bus, identity, access, logger });
   const ws = createWsGateway({ cfg, bus, identity, access, logger, metrics, lifecycle });
+
+  // Every logout so far, then live ones: a token logged out on any replica, before or after this
+  // one started, is refused here. Accepting connections waits for the replay.
+  await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
+  const revocations = await bus.followStream({
+    stream: 'TOKEN_REVOCATIONS',
+    handler: (event) => {
+      if (event.subject !== 'gateway.token_revoked') return;
+      identity.revocations.revoke(event.payload.jti, event.payload.exp);
+      ws.closeConnectionsOfToken(event.payload.jti);
+    },
+  });
+  await revocations.caughtUp;
   const ops = createOpsHandler({
     registry,
     lifecycle,
@@ -71,6 +84,7 @@ export async function startGateway(
       await ws.shutdown();
       server.closeIdleConnections();
       await closed;
+      await revocations.stop();
       await bus.drain().catch((err: unknown) => logger.warn({ err }, 'nats drain failed'));
     },
   };

@@ -743,6 +743,14 @@ describe('operator login', () => {
     await waitFor(async () => (await otherReplica()) === 401, {
       what: 'the revocation on the other replica',
     });
+    // A replica that starts after the logout replays it before serving anyone.
+    const late = await stack.addReplica('gateway');
+    try {
+      expect((await api(late.url, 'GET', '/api/auth/me', { token: agent.token })).status).toBe(401);
+      expect((await api(late.url, 'GET', '/api/auth/me', { token: admin.token })).status).toBe(200);
+    } finally {
+      await late.stop();
+    }
 
     for (let i = 0; i < 3; i++) {
       const wrong = await api(stack.gatewayUrl, 'POST', '/api/auth/login', {

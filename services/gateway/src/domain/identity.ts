@@ -33,7 +33,7 @@ export interface IssuedToken {
 
 /**
  * Revoked token ids, kept until the token would have expired anyway. Each gateway holds the
- * list in memory and learns other replicas' revocations over NATS (gateway.token_revoked).
+ * list in memory, rebuilt at start from the TOKEN_REVOCATIONS stream and followed live.
  */
 export class RevocationList {
   private readonly revoked = new Map<string, number>();

@@ -271,10 +271,12 @@ export function createHttpApp(deps: {
     res.json(response);
   });
 
-  api.post('/auth/logout', anyone, (req, res) => {
+  api.post('/auth/logout', anyone, async (req, res) => {
     const { jti, exp } = locals(res).principal;
     identity.revocations.revoke(jti, exp);
-    bus.publish('gateway.token_revoked', { jti, exp });
+    // Stored in JetStream before answering: once logout succeeds, every replica (also ones
+    // started later) refuses the token. msgId makes a retried logout one entry.
+    await bus.publishDurable('gateway.token_revoked', { jti, exp }, { msgId: `logout-${jti}` });
     res.status(204).end();
   });
 

@@ -59,6 +59,8 @@ export interface WsGateway {
   /** Tells every client to reconnect elsewhere (1012) and stops timers. */
   shutdown(): Promise<void>;
   connectionCount(): number;
+  /** A logged-out token's open connections end at once (revocation itself is in Identity). */
+  closeConnectionsOfToken(jti: string): void;
 }
 
 export function createWsGateway(deps: {
@@ -666,11 +668,6 @@ export function createWsGateway(deps: {
     for (const conn of assignedOperatorConnections(evt.chat_id))
       if (!isSender(conn)) send(conn, frame);
   });
-  timed('gateway.token_revoked', ({ jti, exp }) => {
-    identity.revocations.revoke(jti, exp);
-    for (const conn of connections)
-      if (conn.principal.jti === jti) conn.ws.close(WsCloseCode.unauthorized, 'Logged out');
-  });
 
   // ------------------------------------------------------------------ timers
 
@@ -709,6 +706,10 @@ export function createWsGateway(deps: {
   return {
     handleUpgrade,
     connectionCount: () => connections.size,
+    closeConnectionsOfToken(jti: string) {
+      for (const conn of connections)
+        if (conn.principal.jti === jti) conn.ws.close(WsCloseCode.unauthorized, 'Logged out');
+    },
     async shutdown() {
       clearInterval(heartbeat);
       clearInterval(presence);
