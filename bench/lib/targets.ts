@@ -104,6 +104,8 @@ const benchServiceEnv = {
   WS_MAX_CONNECTIONS_PER_IP: '1000000',
   WS_MAX_MESSAGES_PER_SECOND_PER_IP: '1000000',
   WS_MAX_MESSAGES_PER_SECOND: '1000',
+  HTTP_MAX_REQUESTS_PER_IP: '100000000',
+  VISITOR_SESSIONS_PER_IP: '100000000',
 };
 
 export async function startParley(opts: TargetOptions): Promise<RunningTarget> {

@@ -104,6 +104,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ADMIN_NAME: 'Ada Admin',
       NOTIFY_DELAY: '2s',
       OPERATOR_OFFLINE_GRACE: '2s',
+      // Every test client is 127.0.0.1: per-IP REST limits sized for one person would trip.
+      // The abuse-limit tests set them low on their own replica.
+      HTTP_MAX_REQUESTS_PER_IP: '1000000',
+      VISITOR_SESSIONS_PER_IP: '1000000',
+      ATTACHMENT_UPLOADS_PER_IP: '1000000',
       ...secrets,
       ...opts.env,
     };

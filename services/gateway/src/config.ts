@@ -95,6 +95,16 @@ export const configSchema = baseConfig.extend({
   ),
   LOGIN_MAX_ATTEMPTS_PER_IP: positiveInt(50).describe('Failed logins per IP within LOGIN_WINDOW'),
   LOGIN_WINDOW: envDuration.default(15 * 60_000).describe('Window of the login attempt limits'),
+  HTTP_MAX_REQUESTS_PER_IP: positiveInt(1200).describe(
+    'REST requests (/api) one IP may make per HTTP_RATE_WINDOW, per gateway replica',
+  ),
+  VISITOR_SESSIONS_PER_IP: positiveInt(120).describe(
+    'POST /api/visitor/session calls one IP may make per HTTP_RATE_WINDOW (every page load makes one)',
+  ),
+  ATTACHMENT_UPLOADS_PER_IP: positiveInt(60).describe(
+    'POST /api/attachments uploads one IP may make per HTTP_RATE_WINDOW',
+  ),
+  HTTP_RATE_WINDOW: envDuration.default(60_000).describe('Window of the per-IP REST limits'),
   RPC_TIMEOUT: envDuration.default(5000).describe('Timeout of a NATS request to another service'),
 });
 

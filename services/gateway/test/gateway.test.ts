@@ -919,6 +919,36 @@ describe('unsubscribe link', () => {
 });
 
 describe('abuse limits', () => {
+  it('limits REST requests and new visitor sessions per address, with Retry-After', async () => {
+    const gateway = await stack.addReplica('gateway', {
+      HTTP_MAX_REQUESTS_PER_IP: '8',
+      VISITOR_SESSIONS_PER_IP: '2',
+    });
+    const session = async () => api(gateway.url, 'POST', '/api/visitor/session', { body: {} });
+    expect((await session()).status).toBe(200);
+    expect((await session()).status).toBe(200);
+    const third = await session();
+    expect(third.status).toBe(429);
+    expect(third.body).toMatchObject({ code: 'rate_limited' });
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const visitor = await createVisitor(stack);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      statuses.push(
+        (await api(gateway.url, 'GET', '/api/support_chat', { token: visitor.token })).status,
+      );
+    }
+    // 3 session calls + 5 reads fill the 8 allowed; the rest are refused, not served.
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429]);
+    // Other replicas keep their own budget.
+    expect(
+      (await api(stack.gatewayUrl, 'GET', '/api/support_chat', { token: visitor.token })).status,
+    ).toBe(200);
+    await gateway.stop();
+  });
+
   it('limits frames per connection and connections per address, with clear errors', async () => {
     const gateway = await stack.addReplica('gateway', {
       WS_MAX_MESSAGES_PER_SECOND: '5',

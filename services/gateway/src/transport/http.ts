@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { z } from 'zod';
 import {
   AppError,
@@ -131,6 +131,27 @@ export function createHttpApp(deps: {
     next();
   });
 
+  // ---------------------------------------------------------------- per-IP request limits
+  // After CORS so a browser can read the 429. Per replica, in memory: with N replicas behind a
+  // balancer an address gets up to N times the limit, which still stops a flood.
+  const rateWindowSeconds = Math.ceil(cfg.HTTP_RATE_WINDOW / 1000);
+  const perIp = (points: number, what: string) => {
+    const limiter = new RateLimiterMemory({ points, duration: rateWindowSeconds });
+    return async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        await limiter.consume(clientIp(req, cfg.TRUST_PROXY));
+      } catch (rejected) {
+        if (!(rejected instanceof RateLimiterRes)) throw rejected;
+        res.setHeader('Retry-After', String(Math.ceil(rejected.msBeforeNext / 1000)));
+        throw new AppError('rate_limited', `Too many ${what} from your address: try again later`);
+      }
+      next();
+    };
+  };
+  app.use('/api', perIp(cfg.HTTP_MAX_REQUESTS_PER_IP, 'requests'));
+  const sessionsPerIp = perIp(cfg.VISITOR_SESSIONS_PER_IP, 'new visitor sessions');
+  const uploadsPerIp = perIp(cfg.ATTACHMENT_UPLOADS_PER_IP, 'uploads');
+
   // ---------------------------------------------------------------- authentication
   async function authenticate(
     req: Request,
@@ -179,7 +200,7 @@ export function createHttpApp(deps: {
   api.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // ---------------------------------------------------------------- visitor identity
-  api.post('/visitor/session', async (req, res) => {
+  api.post('/visitor/session', sessionsPerIp, async (req, res) => {
     const body = parse(http.VisitorSessionRequest, req.body ?? {}, 'body');
     let visitor: {
       user_id: UserId;
@@ -572,7 +593,7 @@ export function createHttpApp(deps: {
   });
 
   // ---------------------------------------------------------------- attachments
-  api.post('/attachments', anyone, async (req, res) => {
+  api.post('/attachments', uploadsPerIp, anyone, async (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > http.MAX_ATTACHMENT_BYTES + 64 * 1024) {
       throw new AppError(
