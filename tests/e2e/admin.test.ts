@@ -57,13 +57,34 @@ async function openConsole(
 ): Promise<Console> {
   const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
   await context.grantPermissions(['notifications'], { origin: stack.gatewayUrl });
+  // Records the console's alerts while the real APIs still run: desktop notifications (kept,
+  // so a test can click one) and the tones of the Web Audio chime.
+  await context.addInitScript(() => {
+    const w = window as unknown as {
+      __alerts: Array<{ kind: string; title?: string; body?: string; n?: Notification }>;
+    };
+    w.__alerts = [];
+    const RealNotification = window.Notification;
+    class RecordedNotification extends RealNotification {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        w.__alerts.push({ kind: 'notification', title, body: options?.body ?? '', n: this });
+      }
+    }
+    window.Notification = RecordedNotification;
+    const createOscillator = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function (this: AudioContext) {
+      w.__alerts.push({ kind: 'tone' });
+      return createOscillator.call(this);
+    };
+  });
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') console.log(`[${email}] ${message.text()}`);
   });
   page.on('pageerror', (err) => console.log(`[${email}] page error: ${err.message}`));
-  // Straight to a page: /admin/ itself currently loops on the gateway (non-strict express route).
-  await page.goto(`${stack.gatewayUrl}/admin/chats`);
+  // The address `npm start` prints: the console sends a signed-out operator to its login.
+  await page.goto(`${stack.gatewayUrl}/admin/`);
   await page.waitForURL(/\/admin\/login/);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
@@ -408,10 +429,15 @@ describe('operator console', () => {
     await card(ada, v.chatId).waitFor({ state: 'detached' });
   }, 60_000);
 
-  test('auto-assignment notifies the operator: notice, title with the unread count, My chats', async () => {
+  test('auto-assignment notifies the operator: notice, chime, desktop notification, title with the unread count, My chats', async () => {
     await setStatus(ada, 'away');
     await boris.page.goto(`${stack.gatewayUrl}/admin/chats`);
     await setStatus(boris, 'online');
+    // Boris is looking at another window: only then does the console raise a desktop notification.
+    await boris.page.evaluate(() => {
+      document.hasFocus = () => false;
+      (window as unknown as { __alerts: unknown[] }).__alerts.length = 0;
+    });
     const v = await newVisitor('Rita');
     await v.say('I need help with billing');
     await boris.page
@@ -420,11 +446,29 @@ describe('operator console', () => {
       .waitFor();
     await card(boris, v.chatId).waitFor();
     await expect.poll(() => boris.page.title()).toMatch(/^\(\d+\) Parley console$/);
+    const alerts = await boris.page.evaluate(() =>
+      (
+        window as unknown as { __alerts: Array<{ kind: string; title?: string; body?: string }> }
+      ).__alerts.map(({ kind, title, body }) => ({ kind, title, body })),
+    );
+    expect(alerts.filter((a) => a.kind === 'tone').length).toBe(2);
+    expect(alerts.filter((a) => a.kind === 'notification')).toEqual([
+      { kind: 'notification', title: 'Parley console', body: `New chat assigned: ${v.name}` },
+    ]);
     const session = await sessionOf(v.chatId);
     expect(session?.operator?.name).toBe(colleague.name);
-    await card(boris, v.chatId).click();
+    // Clicking the desktop notification opens the assigned chat.
+    await boris.page.evaluate(() => {
+      const { __alerts } = window as unknown as { __alerts: Array<{ n?: Notification }> };
+      const n = __alerts.find((a) => a.n)?.n;
+      n?.onclick?.(new Event('click'));
+    });
+    await boris.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
     await bubbles(boris, 'user').filter({ hasText: 'billing' }).waitFor();
     await expect.poll(() => boris.page.title()).toBe('Parley console');
+    await boris.page.evaluate(() => {
+      document.hasFocus = Document.prototype.hasFocus;
+    });
   }, 60_000);
 
   test('typing both ways', async () => {
