@@ -267,6 +267,8 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async close(): Promise<void> {
+    // Writes already accepted are committed, not dropped.
+    if (this.groupCommitScheduled && this.db.isOpen) this.groupCommit();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -413,97 +415,172 @@ export class SqliteChatStore implements ChatStore {
 
   // ---- messages ----
 
+  /**
+   * Group commit: appends (and publish marks) that arrive while the event loop is busy wait for
+   * the next turn and share one transaction, so a burst of N messages costs one fsync instead of
+   * N (node:sqlite's commit blocks the event loop, and the fsync was the chat service's limit).
+   * Each append runs in its own savepoint: one that throws does not undo the others. Every
+   * promise settles only after the COMMIT that made its write durable.
+   */
+  private pendingAppends: Array<{
+    input: NewMessage;
+    resolve: (r: AppendResult | AppendError) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private pendingPublished: Array<{
+    id: MessageId;
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private groupCommitScheduled = false;
+
   async appendMessage(input: NewMessage): Promise<AppendResult | AppendError> {
-    return this.tx((): AppendResult | AppendError => {
-      const chatRow = this.one('SELECT * FROM support_chats WHERE id = ?', input.chat_id);
-      if (!chatRow) return { error: 'chat_not_found' };
-      const chat = toChat(chatRow);
-      if (input.client_id) {
-        const existing = this.one(
-          'SELECT * FROM support_messages WHERE chat_id = ? AND client_id = ?',
-          input.chat_id,
-          input.client_id,
-        );
-        if (existing) {
-          return {
-            duplicate: true,
-            message: toMessage(existing),
-            chat,
-            unarchived: false,
-            published: num(existing.published) === 1,
-          };
-        }
-      }
-      const attachments: Attachment[] = [];
-      for (const id of input.attachment_ids) {
-        const row = this.one('SELECT * FROM attachments WHERE id = ?', id);
-        const record = row ? toAttachmentRecord(row) : null;
-        if (!record || record.chat_id !== input.chat_id) {
-          return {
-            error: 'attachment_invalid',
-            attachment_id: id,
-            reason: 'does not belong to this chat',
-          };
-        }
-        if (record.message_id !== null) {
-          return {
-            error: 'attachment_invalid',
-            attachment_id: id,
-            reason: 'is already attached to a message',
-          };
-        }
-        attachments.push(publicAttachment(record));
-      }
-      const seq = chat.last_seq + 1;
-      // Never earlier than the previous message, so created_at order matches seq order.
-      const createdAt =
-        chat.last_message_at && chat.last_message_at > input.now ? chat.last_message_at : input.now;
-      this.run(
-        `INSERT INTO support_messages
-           (id, chat_id, seq, content, sender_type, sender_id, sender_name, read_at, created_at, updated_at,
-            client_id, attachments, published)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 0)`,
-        input.id,
-        input.chat_id,
-        seq,
-        input.content,
-        input.sender_type,
-        input.sender_id,
-        input.sender_name,
-        createdAt,
-        createdAt,
-        input.client_id,
-        JSON.stringify(attachments),
-      );
-      for (const a of attachments) {
-        this.run('UPDATE attachments SET message_id = ? WHERE id = ?', input.id, a.id);
-      }
-      const unarchived = input.unarchive && chat.archived_at !== null;
-      this.run(
-        `UPDATE support_chats SET last_seq = ?, last_message_at = ?, last_message_preview = ?,
-           last_message_sender = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
-         WHERE id = ?`,
-        seq,
-        createdAt,
-        input.preview,
-        input.sender_type,
-        input.sender_type === 'user' ? seq : chat.last_user_seq,
-        unarchived ? null : chat.archived_at,
-        createdAt,
-        input.chat_id,
-      );
-      const message = toMessage(
-        this.one('SELECT * FROM support_messages WHERE id = ?', input.id) as Row,
-      );
-      const updated = toChat(
-        this.one('SELECT * FROM support_chats WHERE id = ?', input.chat_id) as Row,
-      );
-      return { duplicate: false, message, chat: updated, unarchived };
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ input, resolve, reject });
+      this.scheduleGroupCommit();
     });
   }
 
+  private scheduleGroupCommit(): void {
+    if (this.groupCommitScheduled) return;
+    this.groupCommitScheduled = true;
+    setImmediate(() => this.groupCommit());
+  }
+
+  private groupCommit(): void {
+    this.groupCommitScheduled = false;
+    const appends = this.pendingAppends.splice(0);
+    const published = this.pendingPublished.splice(0);
+    const outcomes: Array<
+      { ok: true; value: AppendResult | AppendError } | { ok: false; error: unknown }
+    > = [];
+    try {
+      this.tx(() => {
+        for (const p of published) {
+          this.run(
+            'UPDATE support_messages SET published = 1 WHERE id = ? AND published = 0',
+            p.id,
+          );
+        }
+        for (const a of appends) {
+          this.db.exec('SAVEPOINT append');
+          try {
+            outcomes.push({ ok: true, value: this.appendInTx(a.input) });
+            this.db.exec('RELEASE append');
+          } catch (error) {
+            this.db.exec('ROLLBACK TO append');
+            this.db.exec('RELEASE append');
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // The commit itself failed (e.g. the lock stayed busy): nothing of the batch is stored.
+      for (const a of appends) a.reject(error);
+      for (const p of published) p.reject(error);
+      return;
+    }
+    appends.forEach((a, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) a.resolve(outcome.value);
+      else a.reject(outcome.error);
+    });
+    for (const p of published) p.resolve();
+  }
+
+  private appendInTx(input: NewMessage): AppendResult | AppendError {
+    const chatRow = this.one('SELECT * FROM support_chats WHERE id = ?', input.chat_id);
+    if (!chatRow) return { error: 'chat_not_found' };
+    const chat = toChat(chatRow);
+    if (input.client_id) {
+      const existing = this.one(
+        'SELECT * FROM support_messages WHERE chat_id = ? AND client_id = ?',
+        input.chat_id,
+        input.client_id,
+      );
+      if (existing) {
+        return {
+          duplicate: true,
+          message: toMessage(existing),
+          chat,
+          unarchived: false,
+          published: num(existing.published) === 1,
+        };
+      }
+    }
+    const attachments: Attachment[] = [];
+    for (const id of input.attachment_ids) {
+      const row = this.one('SELECT * FROM attachments WHERE id = ?', id);
+      const record = row ? toAttachmentRecord(row) : null;
+      if (!record || record.chat_id !== input.chat_id) {
+        return {
+          error: 'attachment_invalid',
+          attachment_id: id,
+          reason: 'does not belong to this chat',
+        };
+      }
+      if (record.message_id !== null) {
+        return {
+          error: 'attachment_invalid',
+          attachment_id: id,
+          reason: 'is already attached to a message',
+        };
+      }
+      attachments.push(publicAttachment(record));
+    }
+    const seq = chat.last_seq + 1;
+    // Never earlier than the previous message, so created_at order matches seq order.
+    const createdAt =
+      chat.last_message_at && chat.last_message_at > input.now ? chat.last_message_at : input.now;
+    this.run(
+      `INSERT INTO support_messages
+         (id, chat_id, seq, content, sender_type, sender_id, sender_name, read_at, created_at, updated_at,
+          client_id, attachments, published)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 0)`,
+      input.id,
+      input.chat_id,
+      seq,
+      input.content,
+      input.sender_type,
+      input.sender_id,
+      input.sender_name,
+      createdAt,
+      createdAt,
+      input.client_id,
+      JSON.stringify(attachments),
+    );
+    for (const a of attachments) {
+      this.run('UPDATE attachments SET message_id = ? WHERE id = ?', input.id, a.id);
+    }
+    const unarchived = input.unarchive && chat.archived_at !== null;
+    this.run(
+      `UPDATE support_chats SET last_seq = ?, last_message_at = ?, last_message_preview = ?,
+         last_message_sender = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
+       WHERE id = ?`,
+      seq,
+      createdAt,
+      input.preview,
+      input.sender_type,
+      input.sender_type === 'user' ? seq : chat.last_user_seq,
+      unarchived ? null : chat.archived_at,
+      createdAt,
+      input.chat_id,
+    );
+    const message = toMessage(
+      this.one('SELECT * FROM support_messages WHERE id = ?', input.id) as Row,
+    );
+    const updated = toChat(
+      this.one('SELECT * FROM support_chats WHERE id = ?', input.chat_id) as Row,
+    );
+    return { duplicate: false, message, chat: updated, unarchived };
+  }
+
+  /** Joins the next group commit: the outbox flag costs no fsync of its own. */
   async markPublished(messageId: MessageId): Promise<void> {
-    this.run('UPDATE support_messages SET published = 1 WHERE id = ? AND published = 0', messageId);
+    return new Promise((resolve, reject) => {
+      this.pendingPublished.push({ id: messageId, resolve, reject });
+      this.scheduleGroupCommit();
+    });
   }
 
   async unpublishedMessages(
