@@ -6,7 +6,7 @@ import { DiskBlobs } from '../src/adapters/disk-blobs.ts';
 import { SqliteChatStore } from '../src/adapters/sqlite.ts';
 import type { ChatStore } from '../src/domain/store.ts';
 import { describe, expect, it } from 'vitest';
-import type { ChatId, ClientId, MessageId, UserId } from '@parley/contracts/ids';
+import type { ChatId, ClientId, MessageId, UserId } from '@parley/contracts';
 import { registerStoreContract } from './store.contract.ts';
 
 registerStoreContract('SQLite (node:sqlite, one file per space)', async () => {
