@@ -82,6 +82,7 @@ export async function start(
     holder: `${hostname()}:${process.pid}:${randomUUID()}`,
     logger,
     leaseMs: config.OUTBOX_LEASE,
+    visitorsListIntervalMs: config.VISITORS_LIST_INTERVAL,
   });
   const transport = await startNatsTransport(bus, routing, logger, {
     ackWaitMs: config.CONSUMER_ACK_WAIT,

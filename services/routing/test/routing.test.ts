@@ -613,6 +613,33 @@ describe('online visitors and invitations', () => {
     });
   });
 
+  it('sends consoles the whole online list at a bounded rate when many visitors arrive at once', async () => {
+    const before = bed.log.mark();
+    const arrivals = Array.from({ length: 15 }, (_, i) => ({
+      user_id: `u_rush-${i}` as never,
+      identified: true,
+      email: `rush-${i}@example.com`,
+      name: `Rush ${i}`,
+    }));
+    // A steady stream: one arrival every 100 ms for 1.5 s.
+    for (const [i, v] of arrivals.entries()) {
+      bed.visitorConnection(v, `rush-conn-${i}`, true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const everyone = await bed.log.wait(
+      'routing.evt.visitors_changed',
+      (e) => arrivals.every((a) => e.visitors.some((v) => v.user_id === a.user_id)),
+      { after: before },
+    );
+    expect(everyone.visitors.filter((v) => v.user_id.startsWith('u_rush-'))).toHaveLength(15);
+    // One list per second at most (VISITORS_LIST_INTERVAL), not one per arrival.
+    const lists = bed.log.events
+      .slice(before)
+      .filter((e) => e.subject === 'routing.evt.visitors_changed');
+    expect(lists.length).toBeLessThanOrEqual(6);
+    for (const [i, v] of arrivals.entries()) bed.visitorConnection(v, `rush-conn-${i}`, false);
+  });
+
   it('refuses to invite a visitor who is not online', async () => {
     const anna = await bed.operator('Anna');
     await bed.connect(anna);

@@ -16,14 +16,22 @@ export function startOutboxRelay(opts: {
   holder: string;
   logger: Logger;
   leaseMs?: number;
+  /** At most one online-visitors list per this interval; 0 publishes one per batch. */
+  visitorsListIntervalMs?: number;
 }): { stop(): Promise<void> } {
   const { store, routing, holder } = opts;
   const leaseMs = opts.leaseMs ?? 5000;
+  const visitorsEvery = opts.visitorsListIntervalMs ?? 1000;
   const log = opts.logger.child({ module: 'outbox' });
   let stopped = false;
 
   const loop = (async () => {
     let cursor: string | null = null;
+    // The online list is a snapshot read when published: many changes need one copy, sent at
+    // most every `visitorsEvery` ms (a rush of N arrivals would otherwise cost N lists of up
+    // to N visitors). `visitorsDue` names the latest change not yet covered by a published list.
+    let visitorsDue: string | null = null;
+    let visitorsPublishedAt = 0;
     while (!stopped) {
       try {
         if (!(await store.outbox.lease(holder, leaseMs))) {
@@ -31,23 +39,31 @@ export function startOutboxRelay(opts: {
           await sleep(Math.min(250, leaseMs / 5));
           continue;
         }
-        cursor ??= await store.outbox.cursor();
+        if (cursor === null) {
+          cursor = await store.outbox.cursor();
+          // A relay that died may have owed the consoles a list: a new holder sends one.
+          visitorsDue ??= `lease:${holder}:${cursor}`;
+        }
         const entries = await store.outbox.read(cursor, Math.min(250, leaseMs / 5));
-        // The online list is read fresh when published, so one copy per batch is enough.
-        const lastVisitorList = entries.findLastIndex((e) => e.changes.visitorsChanged);
-        for (const [i, entry] of entries.entries()) {
+        for (const entry of entries) {
           // Checked before every entry: a replica that lost the lease while it waited on Redis
           // or NATS stops instead of publishing alongside the new holder.
           if (!(await store.outbox.lease(holder, leaseMs))) {
             cursor = null;
             break;
           }
-          await routing.publish(entry.changes, entry.id, { visitors: i === lastVisitorList });
+          await routing.publish(entry.changes, entry.id, { visitors: false });
+          if (entry.changes.visitorsChanged) visitorsDue = entry.id;
           if (!(await store.outbox.advance(holder, entry.id, leaseMs))) {
             cursor = null;
             break;
           }
           cursor = entry.id;
+        }
+        if (visitorsDue !== null && Date.now() - visitorsPublishedAt >= visitorsEvery) {
+          await routing.publishOnlineVisitors(`visitors:${visitorsDue}`);
+          visitorsDue = null;
+          visitorsPublishedAt = Date.now();
         }
       } catch (err) {
         if (stopped) break;

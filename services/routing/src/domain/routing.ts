@@ -264,6 +264,8 @@ export class RoutingService {
     entryId: string,
     opts: { visitors: boolean } = { visitors: true },
   ): Promise<void> {
+    // With opts.visitors false the caller publishes the online list itself (publishOnlineVisitors),
+    // at a bounded rate.
     let n = 0;
     const emit: RoutingEvents['publish'] = (subject, payload) =>
       this.events.publish(subject, payload, `${entryId}:${n++}`);
@@ -303,5 +305,14 @@ export class RoutingService {
         this.log.warn({ err, chatId }, 'could not record a system message');
       }
     }
+  }
+
+  /** The whole online-visitors list as it is now; msgId dedupes a relay's retry. */
+  async publishOnlineVisitors(msgId: string): Promise<void> {
+    await this.events.publish(
+      'routing.evt.visitors_changed',
+      { visitors: await this.store.onlineVisitors() },
+      msgId,
+    );
   }
 }
