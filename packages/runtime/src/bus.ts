@@ -9,7 +9,9 @@ import {
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+// zod core: its types and parse functions take the contracts' zod/mini schemas (and classic ones).
+import * as z from 'zod/v4/core';
+import en from 'zod/v4/locales/en.js';
 import { AppError, validationError } from '@parley/contracts/errors';
 import {
   eventCatalog,
@@ -23,6 +25,10 @@ import {
   type RpcSubject,
 } from '@parley/contracts/nats';
 import type { Logger } from './logger.ts';
+
+// zod/mini schemas carry no message locale (classic zod registers English on first use), and
+// services send zod's messages back in error details: register English for the process explicitly.
+z.config(en());
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
@@ -147,7 +153,7 @@ export async function connectBus(opts: {
       return body.data as RpcResponse<typeof subject>;
     },
     serve(subject, handler, sopts) {
-      const schema = rpcCatalog[subject].request as z.ZodType;
+      const schema: z.$ZodType = rpcCatalog[subject].request;
       return nc.subscribe(subject, {
         queue: sopts?.queue ?? subject.split('.')[0],
         callback: (err, msg) => {
@@ -165,7 +171,7 @@ export async function connectBus(opts: {
               } catch {
                 throw new AppError('bad_request', 'Request is not valid JSON');
               }
-              const parsed = schema.safeParse(raw);
+              const parsed = z.safeParse(schema, raw);
               if (!parsed.success) throw validationError(parsed.error);
               const data = await handler(parsed.data as RpcRequestParsed<typeof subject>, {
                 correlationId,
@@ -194,7 +200,7 @@ export async function connectBus(opts: {
       });
     },
     subscribe(subject, handler, subOpts) {
-      const schema = eventCatalog[subject] as z.ZodType;
+      const schema: z.$ZodType = eventCatalog[subject];
       return nc.subscribe(subject, {
         ...(subOpts?.queue ? { queue: subOpts.queue } : {}),
         callback: (err, msg) => {
@@ -209,7 +215,7 @@ export async function connectBus(opts: {
             log.warn({ subject }, 'dropped event: not JSON');
             return;
           }
-          const parsed = schema.safeParse(raw);
+          const parsed = z.safeParse(schema, raw);
           if (!parsed.success) {
             log.warn({ subject, issues: parsed.error.issues.slice(0, 3) }, 'dropped invalid event');
             return;
@@ -282,14 +288,14 @@ export async function connectBus(opts: {
           m.ack();
           return;
         }
-        const schema = eventCatalog[subject] as z.ZodType | undefined;
+        const schema = eventCatalog[subject] as z.$ZodType | undefined;
         let raw: unknown;
         try {
           raw = m.json();
         } catch {
           raw = undefined;
         }
-        const parsed = schema?.safeParse(raw);
+        const parsed = schema && z.safeParse(schema, raw);
         if (!parsed?.success) {
           log.warn({ subject }, 'terminating invalid durable event');
           m.term();
