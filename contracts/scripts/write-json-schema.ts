@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import * as models from '../src/models.ts';
 import * as ws from '../src/ws.ts';
 import * as http from '../src/http.ts';
@@ -17,14 +17,14 @@ import * as errors from '../src/errors.ts';
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/contracts');
 
-function toSchema(schema: z.ZodType): unknown {
+function toSchema(schema: z.core.$ZodType): unknown {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', reused: 'inline' });
 }
 
 function schemasOf(mod: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(mod)) {
-    if (value instanceof z.ZodType) result[name] = toSchema(value);
+    if (value instanceof z.core.$ZodType) result[name] = toSchema(value);
   }
   return result;
 }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { nonNegativeInt } from './int.ts';
 import { PageInfo } from './models.ts';
 
 /**
@@ -9,22 +10,19 @@ const ns = z.literal('parley');
 
 export const WidgetSettings = z.object({
   /** Gateway origin, e.g. https://chat.example.com */
-  gateway_url: z.string().url(),
-  lang: z.enum(['en', 'zh', 'ru']).optional(),
-  color: z
-    .string()
-    .regex(/^#[0-9a-fA-F]{6}$/)
-    .optional(),
-  position: z.enum(['right', 'left']).default('right'),
+  gateway_url: /* @__PURE__ */ z.string().check(z.url()),
+  lang: z.optional(z.enum(['en', 'zh', 'ru'])),
+  color: z.optional(/* @__PURE__ */ z.string().check(z.regex(/^#[0-9a-fA-F]{6}$/))),
+  position: z._default(z.enum(['right', 'left']), 'right'),
   /** Host-verified identity for logged-in users. */
-  user: z
-    .object({
-      user_id: z.string().min(1).max(190),
-      email: z.string().max(254).optional(),
-      name: z.string().max(100).optional(),
-      user_hash: z.string().max(128),
-    })
-    .optional(),
+  user: z.optional(
+    z.object({
+      user_id: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(190)),
+      email: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(254))),
+      name: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
+      user_hash: /* @__PURE__ */ z.string().check(z.maxLength(128)),
+    }),
+  ),
 });
 export type WidgetSettings = z.infer<typeof WidgetSettings>;
 
@@ -43,7 +41,7 @@ export const WidgetToHost = z.discriminatedUnion('type', [
   /** The widget wants the panel open (invitation) or closed (its own X button). */
   z.object({ ns, type: z.literal('request_open') }),
   z.object({ ns, type: z.literal('request_close') }),
-  z.object({ ns, type: z.literal('unread'), count: z.number().int().nonnegative() }),
+  z.object({ ns, type: z.literal('unread'), count: nonNegativeInt() }),
   z.object({ ns, type: z.literal('connection'), connected: z.boolean() }),
 ]);
 export type WidgetToHost = z.infer<typeof WidgetToHost>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The one catalogue of error codes. Every transport maps these the same way:
@@ -36,7 +36,7 @@ export const ErrorBody = z.object({
   code: ErrorCode,
   message: z.string(),
   /** Field-level details for validation errors (path → message). */
-  details: z.record(z.string(), z.string()).optional(),
+  details: z.optional(z.record(z.string(), z.string())),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
@@ -58,7 +58,7 @@ export class AppError extends Error {
 }
 
 /** Turns a zod failure into a readable 400 with per-field details. */
-export function validationError(error: z.ZodError, what = 'request'): AppError {
+export function validationError(error: z.core.$ZodError, what = 'request'): AppError {
   const details: Record<string, string> = {};
   for (const issue of error.issues) {
     const path = issue.path.length ? issue.path.join('.') : '(root)';

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AttachmentId, ClientId, IsoDate, OperatorId } from './ids.ts';
+import { int, intBetween, nonNegativeInt } from './int.ts';
 import {
   AdminSupportChat,
   Attachment,
@@ -27,19 +28,17 @@ import {
  */
 
 // ---- visitor identity ----
-export const VisitorSessionRequest = z
-  .object({
-    /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
-    visitor_id: z.string().max(200).optional(),
-    /** The previous token: proves ownership of visitor_id. */
-    token: z.string().max(4000).optional(),
-    name: VisitorName.optional(),
-    email: VisitorEmail.optional(),
-    /** Identified users (host site's logged-in user): all three, user_hash = HMAC-SHA256(secret, user_id) hex. */
-    user_id: z.string().min(1).max(190).optional(),
-    user_hash: z.string().max(128).optional(),
-  })
-  .strict();
+export const VisitorSessionRequest = z.strictObject({
+  /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
+  visitor_id: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
+  /** The previous token: proves ownership of visitor_id. */
+  token: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(4000))),
+  name: z.optional(VisitorName),
+  email: z.optional(VisitorEmail),
+  /** Identified users (host site's logged-in user): all three, user_hash = HMAC-SHA256(secret, user_id) hex. */
+  user_id: z.optional(/* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(190))),
+  user_hash: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(128))),
+});
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
 
 export const VisitorSessionResponse = z.object({
@@ -47,33 +46,32 @@ export const VisitorSessionResponse = z.object({
   expires_at: IsoDate,
   visitor: z.object({
     id: z.string(),
-    name: z.string().nullable(),
-    email: z.string().nullable(),
+    name: z.nullable(z.string()),
+    email: z.nullable(z.string()),
     identified: z.boolean(),
   }),
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
-export const VisitorProfileUpdate = z
-  .object({ name: VisitorName.optional(), email: VisitorEmail.optional() })
-  .strict();
+export const VisitorProfileUpdate = z.strictObject({
+  name: z.optional(VisitorName),
+  email: z.optional(VisitorEmail),
+});
 export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
 
 // ---- operator auth ----
-export const LoginRequest = z
-  .object({
-    email: z.string().trim().toLowerCase().max(254),
-    password: z.string().min(1).max(1024),
-  })
-  .strict();
+export const LoginRequest = z.strictObject({
+  email: /* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254)),
+  password: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(1024)),
+});
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
 export const LoginResponse = z.object({
   token: z.string(),
   expires_at: IsoDate,
-  operator: Operator.pick({ id: true, email: true, name: true, role: true }).extend({
-    max_chats: z.number().int(),
+  operator: z.extend(z.pick(Operator, { id: true, email: true, name: true, role: true }), {
+    max_chats: int(),
   }),
 });
 export type LoginResponse = z.infer<typeof LoginResponse>;
@@ -89,64 +87,64 @@ export type MeResponse = z.infer<typeof MeResponse>;
 export const SupportChatResponse = SupportChat;
 export const MarkReadResponse = z.object({
   chat_id: z.string(),
-  read_at: IsoDate.nullable(),
+  read_at: z.nullable(IsoDate),
   /** How many operator messages this call marked read. */
-  count: z.number().int().nonnegative(),
-  up_to_seq: z.number().int().nonnegative(),
+  count: nonNegativeInt(),
+  up_to_seq: nonNegativeInt(),
 });
 export type MarkReadResponse = z.infer<typeof MarkReadResponse>;
 
 /** Query of GET /api/support_chat and GET /api/admin/chats/:id: how many newest messages to include. */
-export const ChatQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
-  .strict();
+export const ChatQuery = z.strictObject({
+  limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
+});
 export type ChatQuery = z.infer<typeof ChatQuery>;
 
 /** Query of GET …/messages: exactly one of after_seq (catch-up, polling) or before_seq (older page). */
-export const MessagesQuery = z
-  .object({
-    after_seq: z.coerce.number().int().nonnegative().optional(),
-    before_seq: z.coerce.number().int().positive().optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+export const MessagesQuery = /* @__PURE__ */ z
+  .strictObject({
+    after_seq: z.optional(/* @__PURE__ */ z.coerce.number().check(z.int(), z.nonnegative())),
+    before_seq: z.optional(/* @__PURE__ */ z.coerce.number().check(z.int(), z.positive())),
+    limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
   })
-  .strict()
-  .refine((q) => !(q.after_seq !== undefined && q.before_seq !== undefined), {
-    message: 'give after_seq or before_seq, not both',
-  });
+  .check(
+    z.refine((q) => !(q.after_seq !== undefined && q.before_seq !== undefined), {
+      message: 'give after_seq or before_seq, not both',
+    }),
+  );
 export type MessagesQuery = z.infer<typeof MessagesQuery>;
 
 export const MessagesPage = z.object({
   messages: z.array(SupportMessage),
   /** More messages exist in the direction asked. */
   has_more: z.boolean(),
-  last_seq: z.number().int().nonnegative(),
+  last_seq: nonNegativeInt(),
 });
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
-export const SendMessageRequest = z
-  .object({
+export const SendMessageRequest = /* @__PURE__ */ z
+  .strictObject({
     content: MessageContent,
     client_id: ClientId,
-    attachment_ids: z.array(AttachmentId).max(10).default([]),
+    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
   })
-  .strict()
-  .refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-    message: 'content must not be blank',
-    path: ['content'],
-  });
+  .check(
+    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+      message: 'content must not be blank',
+      path: ['content'],
+    }),
+  );
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 
 export const SendMessageResponse = z.object({ message: SupportMessage, duplicate: z.boolean() });
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
-export const ChatListQuery = z
-  .object({
-    archived: z.enum(['true', 'false']).default('false'),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-  })
-  .strict();
+export const ChatListQuery = z.strictObject({
+  archived: z._default(z.enum(['true', 'false']), 'false'),
+  cursor: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
+  limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
+});
 export type ChatListQuery = z.infer<typeof ChatListQuery>;
 
 /** Seed 000: GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
@@ -162,41 +160,37 @@ export const AttachmentResponse = Attachment;
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 // ---- operators (admins) ----
-export const Password = z.string().min(10, 'at least 10 characters').max(1024);
-export const CreateOperatorRequest = z
-  .object({
-    email: z.string().trim().toLowerCase().pipe(z.email()),
-    name: z.string().trim().min(1).max(100),
-    password: Password,
-    role: OperatorRole.default('agent'),
-    max_chats: z.number().int().min(1).max(100).default(5),
-  })
-  .strict();
+export const Password = /* @__PURE__ */ z
+  .string()
+  .check(z.minLength(10, 'at least 10 characters'), z.maxLength(1024));
+export const CreateOperatorRequest = z.strictObject({
+  email: z.pipe(/* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase()), z.email()),
+  name: /* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  password: Password,
+  role: z._default(OperatorRole, 'agent'),
+  max_chats: z._default(intBetween(1, 100), 5),
+});
 export type CreateOperatorRequest = z.infer<typeof CreateOperatorRequest>;
 
-export const UpdateOperatorRequest = z
-  .object({
-    name: z.string().trim().min(1).max(100).optional(),
-    password: Password.optional(),
-    role: OperatorRole.optional(),
-    max_chats: z.number().int().min(1).max(100).optional(),
-    active: z.boolean().optional(),
-  })
-  .strict();
+export const UpdateOperatorRequest = z.strictObject({
+  name: z.optional(/* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  password: z.optional(Password),
+  role: z.optional(OperatorRole),
+  max_chats: z.optional(intBetween(1, 100)),
+  active: z.optional(z.boolean()),
+});
 export type UpdateOperatorRequest = z.infer<typeof UpdateOperatorRequest>;
 
 export const OperatorListResponse = z.array(Operator);
 
 // ---- routing ----
-export const SetStatusRequest = z.object({ status: OperatorStatus }).strict();
-export const TransferRequest = z
-  .object({
-    /** null sends the chat back to the queue. */
-    to_operator_id: OperatorId.nullable(),
-    /** Admins only: assign beyond the target's capacity. */
-    force: z.boolean().default(false),
-  })
-  .strict();
+export const SetStatusRequest = z.strictObject({ status: OperatorStatus });
+export const TransferRequest = z.strictObject({
+  /** null sends the chat back to the queue. */
+  to_operator_id: z.nullable(OperatorId),
+  /** Admins only: assign beyond the target's capacity. */
+  force: z._default(z.boolean(), false),
+});
 export type TransferRequest = z.infer<typeof TransferRequest>;
 export const RoutingMeResponse = z.object({
   operator: OperatorPresence,
@@ -205,20 +199,23 @@ export const RoutingMeResponse = z.object({
 export type RoutingMeResponse = z.infer<typeof RoutingMeResponse>;
 export const QueueResponse = z.array(QueueEntry);
 export const OperatorsPresenceResponse = z.array(OperatorPresence);
-export const SessionResponse = RoutingSession.nullable();
+export const SessionResponse = z.nullable(RoutingSession);
 
 // ---- online visitors & invitations (seed 004) ----
 export const OnlineVisitorsResponse = z.array(OnlineVisitor);
-export const InviteRequest = z
-  .object({ message: MessageContent.pipe(z.string().min(1, 'message must not be blank')) })
-  .strict();
+export const InviteRequest = z.strictObject({
+  message: z.pipe(
+    MessageContent,
+    /* @__PURE__ */ z.string().check(z.minLength(1, 'message must not be blank')),
+  ),
+});
 export type InviteRequest = z.infer<typeof InviteRequest>;
 export const InviteResponse = z.object({ chat_id: z.string(), message: SupportMessage });
 
 // ---- visitor details for the console ----
 export const VisitorDetailsResponse = z.object({
   profile: VisitorProfile,
-  online: OnlineVisitor.nullable(),
+  online: z.nullable(OnlineVisitor),
   sessions: z.array(RoutingSession),
 });
 export type VisitorDetailsResponse = z.infer<typeof VisitorDetailsResponse>;

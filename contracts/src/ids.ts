@@ -1,26 +1,26 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Branded ids: passing a visitor id where a chat id belongs does not compile.
  * Every id is a plain string on the wire; the brand exists only in types.
  */
-export const ChatId = z.uuid().brand<'ChatId'>();
+export const ChatId = /* @__PURE__ */ z.uuid().brand<'ChatId'>();
 export type ChatId = z.infer<typeof ChatId>;
 
-export const MessageId = z.uuid().brand<'MessageId'>();
+export const MessageId = /* @__PURE__ */ z.uuid().brand<'MessageId'>();
 export type MessageId = z.infer<typeof MessageId>;
 
-export const OperatorId = z.uuid().brand<'OperatorId'>();
+export const OperatorId = /* @__PURE__ */ z.uuid().brand<'OperatorId'>();
 export type OperatorId = z.infer<typeof OperatorId>;
 
-export const AttachmentId = z.uuid().brand<'AttachmentId'>();
+export const AttachmentId = /* @__PURE__ */ z.uuid().brand<'AttachmentId'>();
 export type AttachmentId = z.infer<typeof AttachmentId>;
 
-export const SessionId = z.uuid().brand<'SessionId'>();
+export const SessionId = /* @__PURE__ */ z.uuid().brand<'SessionId'>();
 export type SessionId = z.infer<typeof SessionId>;
 
 /** Made by the sending client for each message; the dedupe key with the chat id. */
-export const ClientId = z.uuid().brand<'ClientId'>();
+export const ClientId = /* @__PURE__ */ z.uuid().brand<'ClientId'>();
 export type ClientId = z.infer<typeof ClientId>;
 
 /**
@@ -28,11 +28,16 @@ export type ClientId = z.infer<typeof ClientId>;
  * identified visitors use the host site's own user id (verified by HMAC), prefixed `u_`
  * so the two namespaces can never collide.
  */
-export const UserId = z
+export const UserId = /* @__PURE__ */ z
   .string()
-  .min(3)
-  .max(200)
-  .regex(/^[vu]_[A-Za-z0-9_.:@-]+$/, 'must be a visitor id (v_…) or an identified user id (u_…)')
+  .check(
+    z.minLength(3),
+    z.maxLength(200),
+    z.regex(
+      /^[vu]_[A-Za-z0-9_.:@-]+$/,
+      'must be a visitor id (v_…) or an identified user id (u_…)',
+    ),
+  )
   .brand<'UserId'>();
 export type UserId = z.infer<typeof UserId>;
 

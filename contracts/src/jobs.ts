@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ChatId } from './ids.ts';
+import { positiveInt } from './int.ts';
 
 /** Agenda job names and their data, parsed when a job runs. */
 export const jobCatalog = {
@@ -7,7 +8,7 @@ export const jobCatalog = {
   'unread-reply-email': z.object({
     chat_id: ChatId,
     /** Newest operator message seq the email covers. */
-    up_to_seq: z.number().int().positive(),
+    up_to_seq: positiveInt(),
   }),
 } as const;
 export type JobName = keyof typeof jobCatalog;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   AttachmentId,
   ChatId,
@@ -9,6 +9,7 @@ import {
   SessionId,
   UserId,
 } from './ids.ts';
+import { intBetween, nonNegativeInt, positiveInt } from './int.ts';
 
 export const MAX_MESSAGE_LENGTH = 5000;
 export const PREVIEW_LENGTH = 100;
@@ -26,7 +27,7 @@ export const Attachment = z.object({
   id: AttachmentId,
   kind: AttachmentKind,
   content_type: z.string(),
-  size: z.number().int().nonnegative(),
+  size: nonNegativeInt(),
   name: z.string(),
   /** Path under the gateway, e.g. /api/attachments/<id>; requires the participant's token. */
   url: z.string(),
@@ -39,14 +40,14 @@ export const SupportMessage = z.object({
   chat_id: ChatId,
   content: z.string(),
   sender_type: SenderType,
-  sender_id: z.string().nullable(),
-  sender_name: z.string().nullable(),
-  read_at: IsoDate.nullable(),
+  sender_id: z.nullable(z.string()),
+  sender_name: z.nullable(z.string()),
+  read_at: z.nullable(IsoDate),
   created_at: IsoDate,
   /** Null only for system messages, which no client sent. */
-  client_id: ClientId.nullable(),
+  client_id: z.nullable(ClientId),
   /** 1, 2, 3… within the chat, gap-free, assigned by the chat service. */
-  seq: z.number().int().positive(),
+  seq: positiveInt(),
   attachments: z.array(Attachment),
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
@@ -58,7 +59,7 @@ export const SupportChat = z.object({
   /** Older messages exist before the first one returned (page with messages_before). */
   has_more_before: z.boolean(),
   /** Highest seq in the chat (0 when empty): the client's resume point. */
-  last_seq: z.number().int().nonnegative(),
+  last_seq: nonNegativeInt(),
   user: z.lazy(() => VisitorProfile),
 });
 export type SupportChat = z.infer<typeof SupportChat>;
@@ -67,15 +68,15 @@ export type SupportChat = z.infer<typeof SupportChat>;
 export const SupportChatListItem = z.object({
   id: ChatId,
   user_id: UserId,
-  user_email: z.string().nullable(),
-  user_name: z.string().nullable(),
-  last_message_at: IsoDate.nullable(),
-  last_message_preview: z.string().nullable(),
-  last_message_sender: SenderType.nullable(),
-  message_count: z.number().int().nonnegative(),
+  user_email: z.nullable(z.string()),
+  user_name: z.nullable(z.string()),
+  last_message_at: z.nullable(IsoDate),
+  last_message_preview: z.nullable(z.string()),
+  last_message_sender: z.nullable(SenderType),
+  message_count: nonNegativeInt(),
   unread: z.boolean(),
   archived: z.boolean(),
-  last_seq: z.number().int().nonnegative(),
+  last_seq: nonNegativeInt(),
   created_at: IsoDate,
 });
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
@@ -84,13 +85,13 @@ export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 export const AdminSupportChat = z.object({
   id: ChatId,
   user_id: UserId,
-  user_email: z.string().nullable(),
-  user_name: z.string().nullable(),
+  user_email: z.nullable(z.string()),
+  user_name: z.nullable(z.string()),
   identified: z.boolean(),
   archived: z.boolean(),
-  admin_viewed_at: IsoDate.nullable(),
+  admin_viewed_at: z.nullable(IsoDate),
   created_at: IsoDate,
-  last_seq: z.number().int().nonnegative(),
+  last_seq: nonNegativeInt(),
   has_more_before: z.boolean(),
   messages: z.array(SupportMessage),
 });
@@ -98,8 +99,8 @@ export type AdminSupportChat = z.infer<typeof AdminSupportChat>;
 
 export const VisitorProfile = z.object({
   id: UserId,
-  name: z.string().nullable(),
-  email: z.string().nullable(),
+  name: z.nullable(z.string()),
+  email: z.nullable(z.string()),
   /** True when the host site vouched for this user with a valid user_hash. */
   identified: z.boolean(),
   unsubscribed: z.boolean(),
@@ -114,7 +115,7 @@ export const Operator = z.object({
   email: z.string(),
   name: z.string(),
   role: OperatorRole,
-  max_chats: z.number().int().min(1).max(100),
+  max_chats: intBetween(1, 100),
   active: z.boolean(),
   created_at: IsoDate,
 });
@@ -131,10 +132,10 @@ export const OperatorPresence = z.object({
   email: z.string(),
   role: OperatorRole,
   status: OperatorStatus,
-  active_chats: z.number().int().nonnegative(),
-  max_chats: z.number().int().min(1),
+  active_chats: nonNegativeInt(),
+  max_chats: intBetween(1),
   /** Number of open WebSocket connections across all gateways. */
-  connections: z.number().int().nonnegative(),
+  connections: nonNegativeInt(),
 });
 export type OperatorPresence = z.infer<typeof OperatorPresence>;
 
@@ -150,12 +151,12 @@ export const RoutingSession = z.object({
   chat_id: ChatId,
   user_id: UserId,
   status: SessionStatus,
-  operator: OperatorRef.nullable(),
+  operator: z.nullable(OperatorRef),
   /** 1-based position in the wait queue while waiting, else null. */
-  queue_position: z.number().int().positive().nullable(),
+  queue_position: z.nullable(positiveInt()),
   created_at: IsoDate,
-  assigned_at: IsoDate.nullable(),
-  closed_at: IsoDate.nullable(),
+  assigned_at: z.nullable(IsoDate),
+  closed_at: z.nullable(IsoDate),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -163,37 +164,37 @@ export const QueueEntry = z.object({
   chat_id: ChatId,
   session_id: SessionId,
   user_id: UserId,
-  user_name: z.string().nullable(),
-  user_email: z.string().nullable(),
-  position: z.number().int().positive(),
+  user_name: z.nullable(z.string()),
+  user_email: z.nullable(z.string()),
+  position: positiveInt(),
   waiting_since: IsoDate,
-  last_message_preview: z.string().nullable(),
+  last_message_preview: z.nullable(z.string()),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
 /** What the widget reports about where the visitor is (seed 004). */
 export const PageInfo = z.object({
-  url: z.string().max(2000),
-  title: z.string().max(300).optional(),
-  referrer: z.string().max(2000).optional(),
+  url: /* @__PURE__ */ z.string().check(z.maxLength(2000)),
+  title: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(300))),
+  referrer: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(2000))),
 });
 export type PageInfo = z.infer<typeof PageInfo>;
 
 /** A visitor browsing now, for the console's online list (seed 004). */
 export const OnlineVisitor = z.object({
   user_id: UserId,
-  name: z.string().nullable(),
-  email: z.string().nullable(),
+  name: z.nullable(z.string()),
+  email: z.nullable(z.string()),
   identified: z.boolean(),
-  current_page: PageInfo.nullable(),
-  pages_seen: z.array(PageInfo.extend({ at: IsoDate })),
+  current_page: z.nullable(PageInfo),
+  pages_seen: z.array(z.extend(PageInfo, { at: IsoDate })),
   first_seen_at: IsoDate,
   online_since: IsoDate,
   returning: z.boolean(),
-  country: z.string().nullable(),
-  user_agent: z.string().nullable(),
-  timezone: z.string().nullable(),
-  chat_id: ChatId.nullable(),
+  country: z.nullable(z.string()),
+  user_agent: z.nullable(z.string()),
+  timezone: z.nullable(z.string()),
+  chat_id: z.nullable(ChatId),
 });
 export type OnlineVisitor = z.infer<typeof OnlineVisitor>;
 
@@ -207,21 +208,31 @@ export const EmailRecord = z.object({
   created_at: IsoDate,
   /** 'outbox' = kept locally (no SendGrid key); 'sent' = accepted by SendGrid; 'failed'. */
   status: z.enum(['outbox', 'sent', 'failed']),
-  error: z.string().nullable(),
+  error: z.nullable(z.string()),
   /** Extra headers sent with it (e.g. List-Unsubscribe); absent on older records. */
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: z.optional(z.record(z.string(), z.string())),
 });
 export type EmailRecord = z.infer<typeof EmailRecord>;
 
 // ---- Inputs that reach a store: only checked strings/numbers (no operator injection) ----
 
 /** Message text as typed: trimmed; may be empty only when attachments are present. */
-export const MessageContent = z
-  .string()
-  .transform((s) => s.trim())
-  .pipe(z.string().max(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`));
+export const MessageContent = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((s: string) => s.trim()),
+  ),
+  /* @__PURE__ */ z
+    .string()
+    .check(z.maxLength(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`)),
+);
 
-export const VisitorName = z.string().trim().min(1).max(MAX_NAME_LENGTH);
-export const VisitorEmail = z.string().trim().max(MAX_EMAIL_LENGTH).pipe(z.email());
+export const VisitorName = /* @__PURE__ */ z
+  .string()
+  .check(z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
+export const VisitorEmail = z.pipe(
+  /* @__PURE__ */ z.string().check(z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
+  z.email(),
+);
 
 export { AttachmentId, ChatId, ClientId, IsoDate, MessageId, OperatorId, SessionId, UserId };

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ErrorBody } from './errors.ts';
 import { AttachmentId, ChatId, ClientId, IsoDate, OperatorId, UserId } from './ids.ts';
+import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import {
   AdminSupportChat,
   Attachment,
@@ -39,9 +40,10 @@ import { AssignmentReason } from './ws.ts';
  *   `gateway.token_revoked`, kept in the TOKEN_REVOCATIONS stream.
  */
 
-export const rpcOk = <T extends z.ZodType>(data: T) => z.object({ ok: z.literal(true), data });
+export const rpcOk = <T extends z.core.$ZodType>(data: T) =>
+  z.object({ ok: z.literal(true), data });
 export const RpcError = z.object({ ok: z.literal(false), error: ErrorBody });
-export const rpcReply = <T extends z.ZodType>(data: T) =>
+export const rpcReply = <T extends z.core.$ZodType>(data: T) =>
   z.discriminatedUnion('ok', [rpcOk(data), RpcError]);
 
 /** Who is asking, carried on every RPC that acts for someone. */
@@ -61,8 +63,8 @@ export const VisitorIdentity = z.object({
   user_id: UserId,
   identified: z.boolean(),
   /** Only identified users' email/name are authoritative (from the host site). */
-  email: z.string().nullable(),
-  name: z.string().nullable(),
+  email: z.nullable(z.string()),
+  name: z.nullable(z.string()),
 });
 export type VisitorIdentity = z.infer<typeof VisitorIdentity>;
 
@@ -74,7 +76,7 @@ export const rpcCatalog = {
   'chat.rpc.visitor_chat': {
     request: z.object({
       visitor: VisitorIdentity,
-      limit: z.number().int().min(1).max(200).default(50),
+      limit: z._default(intBetween(1, 200), 50),
     }),
     response: SupportChat,
   },
@@ -84,7 +86,7 @@ export const rpcCatalog = {
   },
   'chat.rpc.visitor_profile': {
     request: z.object({ user_id: UserId }),
-    response: VisitorProfile.nullable(),
+    response: z.nullable(VisitorProfile),
   },
   'chat.rpc.unsubscribe': {
     request: z.object({ user_id: UserId }),
@@ -93,18 +95,18 @@ export const rpcCatalog = {
   /** Chat ownership, for channel authorization. */
   'chat.rpc.chat_owner': {
     request: ChatRef,
-    response: z.object({ chat_id: ChatId, user_id: UserId }).nullable(),
+    response: z.nullable(z.object({ chat_id: ChatId, user_id: UserId })),
   },
   // ---- chat service: messages ----
   'chat.rpc.send_message': {
     request: z.object({
       chat_id: ChatId,
       content: MessageContent,
-      client_id: ClientId.nullable(),
+      client_id: z.nullable(ClientId),
       sender_type: SenderType,
-      sender_id: z.string().nullable(),
-      sender_name: z.string().nullable(),
-      attachment_ids: z.array(AttachmentId).default([]),
+      sender_id: z.nullable(z.string()),
+      sender_name: z.nullable(z.string()),
+      attachment_ids: z._default(z.array(AttachmentId), []),
     }),
     response: z.object({ message: SupportMessage, duplicate: z.boolean() }),
   },
@@ -112,22 +114,22 @@ export const rpcCatalog = {
     request: ChatRef,
     response: z.object({
       chat_id: ChatId,
-      read_at: IsoDate.nullable(),
-      count: z.number().int().nonnegative(),
-      up_to_seq: z.number().int().nonnegative(),
+      read_at: z.nullable(IsoDate),
+      count: nonNegativeInt(),
+      up_to_seq: nonNegativeInt(),
     }),
   },
   'chat.rpc.messages_after': {
-    request: ChatRef.extend({
-      after_seq: z.number().int().nonnegative(),
-      limit: z.number().int().min(1).max(1000),
+    request: z.extend(ChatRef, {
+      after_seq: nonNegativeInt(),
+      limit: intBetween(1, 1000),
     }),
     response: MessagesPage,
   },
   'chat.rpc.messages_before': {
-    request: ChatRef.extend({
-      before_seq: z.number().int().positive(),
-      limit: z.number().int().min(1).max(200),
+    request: z.extend(ChatRef, {
+      before_seq: positiveInt(),
+      limit: intBetween(1, 200),
     }),
     response: MessagesPage,
   },
@@ -135,20 +137,23 @@ export const rpcCatalog = {
   'chat.rpc.list_chats': {
     request: z.object({
       archived: z.boolean(),
-      cursor: z.string().max(200).nullable(),
-      limit: z.number().int().min(1).max(200),
+      cursor: z.nullable(/* @__PURE__ */ z.string().check(z.maxLength(200))),
+      limit: intBetween(1, 200),
     }),
-    response: z.object({ items: z.array(SupportChatListItem), next_cursor: z.string().nullable() }),
+    response: z.object({
+      items: z.array(SupportChatListItem),
+      next_cursor: z.nullable(z.string()),
+    }),
   },
   'chat.rpc.chat_summary': {
     request: ChatRef,
-    response: SupportChatListItem.nullable(),
+    response: z.nullable(SupportChatListItem),
   },
   'chat.rpc.admin_chat': {
-    request: ChatRef.extend({
+    request: z.extend(ChatRef, {
       /** Set admin_viewed_at (opening the chat in the console). */
-      viewer: OperatorId.nullable(),
-      limit: z.number().int().min(1).max(200).default(50),
+      viewer: z.nullable(OperatorId),
+      limit: z._default(intBetween(1, 200), 50),
     }),
     response: AdminSupportChat,
   },
@@ -156,10 +161,16 @@ export const rpcCatalog = {
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },
   // ---- chat service: operators (accounts live in the store of record) ----
   'chat.rpc.operator_authenticate': {
-    request: z.object({ email: z.string().max(254), password: z.string().max(1024) }),
-    response: Operator.nullable(),
+    request: z.object({
+      email: /* @__PURE__ */ z.string().check(z.maxLength(254)),
+      password: /* @__PURE__ */ z.string().check(z.maxLength(1024)),
+    }),
+    response: z.nullable(Operator),
   },
-  'chat.rpc.operator_get': { request: z.object({ id: OperatorId }), response: Operator.nullable() },
+  'chat.rpc.operator_get': {
+    request: z.object({ id: OperatorId }),
+    response: z.nullable(Operator),
+  },
   'chat.rpc.operator_list': { request: z.object({}), response: z.array(Operator) },
   'chat.rpc.operator_create': { request: CreateOperatorRequest, response: Operator },
   'chat.rpc.operator_update': {
@@ -169,20 +180,20 @@ export const rpcCatalog = {
   // ---- chat service: attachments metadata ----
   'chat.rpc.attachment_get': {
     request: z.object({ id: AttachmentId }),
-    response: Attachment.extend({ chat_id: ChatId }).nullable(),
+    response: z.nullable(z.extend(Attachment, { chat_id: ChatId })),
   },
   // ---- chat service: the notify job's atomic claim (exactly-once email) ----
   'chat.rpc.notify_claim': {
-    request: ChatRef.extend({
+    request: z.extend(ChatRef, {
       /** The newest operator message seq the job covers. */
-      up_to_seq: z.number().int().positive(),
+      up_to_seq: positiveInt(),
     }),
     response: z.object({
       /** False when already notified up to that seq, or nothing is unread any more. */
       claimed: z.boolean(),
-      reason: z.string().nullable(),
-      chat: SupportChatListItem.nullable(),
-      profile: VisitorProfile.nullable(),
+      reason: z.nullable(z.string()),
+      chat: z.nullable(SupportChatListItem),
+      profile: z.nullable(VisitorProfile),
       /** The unread operator messages the email lists. */
       unread: z.array(SupportMessage),
     }),
@@ -198,25 +209,25 @@ export const rpcCatalog = {
   },
   'routing.rpc.queue': { request: z.object({}), response: z.array(QueueEntry) },
   'routing.rpc.operators': { request: z.object({}), response: z.array(OperatorPresence) },
-  'routing.rpc.session': { request: ChatRef, response: RoutingSession.nullable() },
+  'routing.rpc.session': { request: ChatRef, response: z.nullable(RoutingSession) },
   'routing.rpc.visitor_sessions': {
     request: z.object({ user_id: UserId }),
     response: z.array(RoutingSession),
   },
   'routing.rpc.take': {
-    request: ChatRef.extend({ operator_id: OperatorId }),
+    request: z.extend(ChatRef, { operator_id: OperatorId }),
     response: RoutingSession,
   },
   'routing.rpc.transfer': {
-    request: ChatRef.extend({
+    request: z.extend(ChatRef, {
       actor: Actor,
-      to_operator_id: OperatorId.nullable(),
-      force: z.boolean().default(false),
+      to_operator_id: z.nullable(OperatorId),
+      force: z._default(z.boolean(), false),
     }),
     response: RoutingSession,
   },
   'routing.rpc.close': {
-    request: ChatRef.extend({ actor: Actor }),
+    request: z.extend(ChatRef, { actor: Actor }),
     response: RoutingSession,
   },
   'routing.rpc.online_visitors': { request: z.object({}), response: z.array(OnlineVisitor) },
@@ -231,7 +242,7 @@ export const rpcCatalog = {
   },
   // ---- notify service ----
   'notify.rpc.outbox_list': {
-    request: z.object({ limit: z.number().int().min(1).max(500).default(100) }),
+    request: z.object({ limit: z._default(intBetween(1, 500), 100) }),
     response: z.array(EmailRecord),
   },
 } as const;
@@ -249,7 +260,7 @@ export const eventCatalog = {
     chat_id: ChatId,
     user_id: UserId,
     read_at: IsoDate,
-    up_to_seq: z.number().int().nonnegative(),
+    up_to_seq: nonNegativeInt(),
     chat: SupportChatListItem,
   }),
   'chat.evt.chat_viewed': z.object({
@@ -268,9 +279,9 @@ export const eventCatalog = {
     session: RoutingSession,
     operator_id: OperatorId,
     reason: AssignmentReason,
-    from_operator: OperatorRef.nullable(),
-    user_name: z.string().nullable(),
-    user_email: z.string().nullable(),
+    from_operator: z.nullable(OperatorRef),
+    user_name: z.nullable(z.string()),
+    user_email: z.nullable(z.string()),
   }),
   'routing.evt.unassigned': z.object({
     chat_id: ChatId,
@@ -291,7 +302,7 @@ export const eventCatalog = {
     chat_id: ChatId,
     sender_type: SenderType,
     sender_id: z.string(),
-    sender_name: z.string().nullable(),
+    sender_name: z.nullable(z.string()),
   }),
   /** A connection opened or closed. Routing derives operator presence and online visitors. */
   'gateway.evt.connection': z.object({
@@ -304,22 +315,22 @@ export const eventCatalog = {
       z.object({
         kind: z.literal('visitor'),
         visitor: VisitorIdentity,
-        user_agent: z.string().nullable(),
-        country: z.string().nullable(),
+        user_agent: z.nullable(z.string()),
+        country: z.nullable(z.string()),
       }),
     ]),
   }),
   'gateway.evt.page_view': z.object({
     user_id: UserId,
     page: PageInfo,
-    timezone: z.string().nullable(),
+    timezone: z.nullable(z.string()),
     at: IsoDate,
   }),
   /**
    * A token was logged out: every gateway refuses it until it would have expired. Stored in the
    * TOKEN_REVOCATIONS stream so gateways that start later learn it too.
    */
-  'gateway.token_revoked': z.object({ jti: z.string(), exp: z.number().int() }),
+  'gateway.token_revoked': z.object({ jti: z.string(), exp: int() }),
   /**
    * Every gateway lists its live connections periodically, so routing can rebuild presence
    * after a restart and expire connections of a gateway that died without saying so.

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ErrorCode } from './errors.ts';
+import { nonNegativeInt, positiveInt } from './int.ts';
 import { AttachmentId, ChatId, ClientId, IsoDate, UserId } from './ids.ts';
 import {
   MessageContent,
@@ -29,10 +30,10 @@ const ChatChannelRef = z.object({
   channel: z.literal('chat'),
   chat_id: ChatId,
 });
-const SubscribeChat = ChatChannelRef.extend({
+const SubscribeChat = z.extend(ChatChannelRef, {
   type: z.literal('subscribe'),
   /** Resume point: the gateway replays messages with seq > after_seq, then continues live. */
-  after_seq: z.number().int().nonnegative().optional(),
+  after_seq: z.optional(nonNegativeInt()),
 });
 const SubscribeAdmin = z.object({ type: z.literal('subscribe'), channel: z.literal('admin') });
 const SubscribeOperator = z.object({
@@ -47,33 +48,35 @@ export const SubscribeFrame = z.discriminatedUnion('channel', [
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 
 export const UnsubscribeFrame = z.discriminatedUnion('channel', [
-  ChatChannelRef.extend({ type: z.literal('unsubscribe') }),
+  z.extend(ChatChannelRef, { type: z.literal('unsubscribe') }),
   z.object({ type: z.literal('unsubscribe'), channel: z.literal('admin') }),
   z.object({ type: z.literal('unsubscribe'), channel: z.literal('operator') }),
 ]);
 export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
-export const SendMessageFrame = z
+export const SendMessageFrame = /* @__PURE__ */ z
   .object({
     type: z.literal('send_message'),
     chat_id: ChatId,
     content: MessageContent,
     client_id: ClientId,
-    attachment_ids: z.array(AttachmentId).max(10).default([]),
+    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
   })
-  .refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-    message: 'content must not be blank',
-    path: ['content'],
-  });
+  .check(
+    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+      message: 'content must not be blank',
+      path: ['content'],
+    }),
+  );
 export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 
 export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
 /** Widget tells where the visitor is (seed 004). */
-export const PageViewFrame = PageInfo.extend({
+export const PageViewFrame = z.extend(PageInfo, {
   type: z.literal('page_view'),
-  timezone: z.string().max(100).optional(),
+  timezone: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
 });
 export type PageViewFrame = z.infer<typeof PageViewFrame>;
 
@@ -97,21 +100,21 @@ export const ChannelName = z.enum(['chat', 'admin', 'operator']);
 export const SubscribedFrame = z.object({
   type: z.literal('subscribed'),
   channel: ChannelName,
-  chat_id: ChatId.optional(),
+  chat_id: z.optional(ChatId),
   /**
    * Only with after_seq: true when every missed message was replayed (in order, before this
    * frame's successors); false when too many were missed and the client must reload the chat.
    */
-  recovered: z.boolean().optional(),
+  recovered: z.optional(z.boolean()),
   /** Highest seq of the chat at subscribe time. */
-  last_seq: z.number().int().nonnegative().optional(),
+  last_seq: z.optional(nonNegativeInt()),
 });
 export type SubscribedFrame = z.infer<typeof SubscribedFrame>;
 
 export const RejectedFrame = z.object({
   type: z.literal('rejected'),
   channel: ChannelName,
-  chat_id: ChatId.optional(),
+  chat_id: z.optional(ChatId),
   reason: z.string(),
 });
 export type RejectedFrame = z.infer<typeof RejectedFrame>;
@@ -127,7 +130,7 @@ export type AckFrame = z.infer<typeof AckFrame>;
 
 export const ErrorFrame = z.object({
   type: z.literal('error'),
-  client_id: z.string().optional(),
+  client_id: z.optional(z.string()),
   code: ErrorCode,
   message: z.string(),
 });
@@ -145,7 +148,7 @@ export type NewMessageFrame = z.infer<typeof NewMessageFrame>;
 export const NewUserMessageFrame = z.object({
   type: z.literal('new_user_message'),
   chat_id: ChatId,
-  user_email: z.string().nullable(),
+  user_email: z.nullable(z.string()),
   message: SupportMessage,
   chat: SupportChatListItem,
 });
@@ -155,9 +158,9 @@ export const ServerTypingFrame = z.object({
   type: z.literal('typing'),
   chat_id: ChatId,
   sender_type: SenderType,
-  sender_name: z.string().nullable(),
+  sender_name: z.nullable(z.string()),
   /** The indicator expires this many ms after the frame unless refreshed. */
-  expires_in_ms: z.number().int().positive(),
+  expires_in_ms: positiveInt(),
 });
 export type ServerTypingFrame = z.infer<typeof ServerTypingFrame>;
 
@@ -173,7 +176,7 @@ export const MessagesReadFrame = z.object({
   type: z.literal('messages_read'),
   chat_id: ChatId,
   read_at: IsoDate,
-  up_to_seq: z.number().int().nonnegative(),
+  up_to_seq: nonNegativeInt(),
 });
 export type MessagesReadFrame = z.infer<typeof MessagesReadFrame>;
 
@@ -194,9 +197,9 @@ export const ChatAssignedFrame = z.object({
   chat_id: ChatId,
   session: RoutingSession,
   reason: AssignmentReason,
-  user_name: z.string().nullable(),
-  user_email: z.string().nullable(),
-  from_operator: OperatorRef.nullable(),
+  user_name: z.nullable(z.string()),
+  user_email: z.nullable(z.string()),
+  from_operator: z.nullable(OperatorRef),
 });
 export type ChatAssignedFrame = z.infer<typeof ChatAssignedFrame>;
 
@@ -251,8 +254,8 @@ export const WelcomeFrame = z.object({
   type: z.literal('welcome'),
   connection_id: z.string(),
   role: z.enum(['visitor', 'operator']),
-  user_id: UserId.optional(),
-  heartbeat_ms: z.number().int().positive(),
+  user_id: z.optional(UserId),
+  heartbeat_ms: positiveInt(),
 });
 
 export const ServerFrame = z.discriminatedUnion('type', [

@@ -79,9 +79,9 @@ async function openDemo(
   await page.goto(`${stack.demoUrl}/${options.query ?? ''}`);
   await page.getByTestId('parley-launcher').waitFor();
   const widget = await waitForWidgetFrame(page);
-  await widget.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({
-    state: 'attached',
-  });
+  // The panel's UI downloads on first open; while closed the widget reports its connection to the
+  // loader, which puts it on the host element.
+  await page.locator('[data-parley][data-connected="true"]').waitFor({ state: 'attached' });
   return { context, page, widget };
 }
 

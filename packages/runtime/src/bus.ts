@@ -9,7 +9,9 @@ import {
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+// zod core: its types and parse functions take the contracts' zod/mini schemas (and classic ones).
+import * as z from 'zod/v4/core';
+import en from 'zod/v4/locales/en.js';
 import { AppError, validationError } from '@parley/contracts/errors';
 import {
   eventCatalog,
@@ -23,6 +25,10 @@ import {
   type RpcSubject,
 } from '@parley/contracts/nats';
 import type { Logger } from './logger.ts';
+
+// zod/mini schemas carry no message locale (classic zod registers English on first use), and
+// services send zod's messages back in error details: register English for the process explicitly.
+z.config(en());
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
@@ -106,6 +112,21 @@ function parseJson(data: Uint8Array): unknown {
   return JSON.parse(new TextDecoder().decode(data));
 }
 
+/** A JetStream message as a catalog event, or null when it is not JSON or not valid. */
+function parseStoredEvent(m: JsMsg): AnyEvent | null {
+  const subject = m.subject as EventSubject;
+  const schema = eventCatalog[subject] as z.$ZodType | undefined;
+  if (!schema) return null;
+  let raw: unknown;
+  try {
+    raw = m.json();
+  } catch {
+    return null;
+  }
+  const parsed = z.safeParse(schema, raw);
+  return parsed.success ? ({ subject, payload: parsed.data } as AnyEvent) : null;
+}
+
 export async function connectBus(opts: {
   servers: string;
   name: string;
@@ -159,7 +180,7 @@ export async function connectBus(opts: {
       return body.data as RpcResponse<typeof subject>;
     },
     serve(subject, handler, sopts) {
-      const schema = rpcCatalog[subject].request as z.ZodType;
+      const schema: z.$ZodType = rpcCatalog[subject].request;
       return nc.subscribe(subject, {
         queue: sopts?.queue ?? subject.split('.')[0],
         callback: (err, msg) => {
@@ -177,7 +198,7 @@ export async function connectBus(opts: {
               } catch {
                 throw new AppError('bad_request', 'Request is not valid JSON');
               }
-              const parsed = schema.safeParse(raw);
+              const parsed = z.safeParse(schema, raw);
               if (!parsed.success) throw validationError(parsed.error);
               const data = await handler(parsed.data as RpcRequestParsed<typeof subject>, {
                 correlationId,
@@ -206,7 +227,7 @@ export async function connectBus(opts: {
       });
     },
     subscribe(subject, handler, subOpts) {
-      const schema = eventCatalog[subject] as z.ZodType;
+      const schema: z.$ZodType = eventCatalog[subject];
       return nc.subscribe(subject, {
         ...(subOpts?.queue ? { queue: subOpts.queue } : {}),
         callback: (err, msg) => {
@@ -221,7 +242,7 @@ export async function connectBus(opts: {
             log.warn({ subject }, 'dropped event: not JSON');
             return;
           }
-          const parsed = schema.safeParse(raw);
+          const parsed = z.safeParse(schema, raw);
           if (!parsed.success) {
             log.warn({ subject, issues: parsed.error.issues.slice(0, 3) }, 'dropped invalid event');
             return;
@@ -273,23 +294,18 @@ export async function connectBus(opts: {
       const messages = await consumer.consume();
       const done = (async () => {
         for await (const m of messages) {
-          const subject = m.subject as EventSubject;
-          const schema = eventCatalog[subject] as z.ZodType | undefined;
-          let raw: unknown;
-          try {
-            raw = m.json();
-          } catch {
-            raw = undefined;
-          }
-          const parsed = schema?.safeParse(raw);
-          if (parsed?.success) {
+          const event = parseStoredEvent(m);
+          if (event) {
             try {
-              fopts.handler({ subject, payload: parsed.data } as AnyEvent);
+              fopts.handler(event);
             } catch (err) {
-              log.error({ err, subject }, 'stream follower failed on an event');
+              log.error({ err, subject: m.subject }, 'stream follower failed on an event');
             }
           } else {
-            log.warn({ subject, stream: fopts.stream }, 'skipped invalid event in stream');
+            log.warn(
+              { subject: m.subject, stream: fopts.stream },
+              'skipped invalid event in stream',
+            );
           }
           if (m.info.pending === 0) markCaughtUp();
         }
@@ -338,22 +354,15 @@ export async function connectBus(opts: {
           m.ack();
           return;
         }
-        const schema = eventCatalog[subject] as z.ZodType | undefined;
-        let raw: unknown;
-        try {
-          raw = m.json();
-        } catch {
-          raw = undefined;
-        }
-        const parsed = schema?.safeParse(raw);
-        if (!parsed?.success) {
+        const event = parseStoredEvent(m);
+        if (!event) {
           log.warn({ subject }, 'terminating invalid durable event');
           m.term();
           return;
         }
         const correlationId = correlationOf(m.headers);
         try {
-          await copts.handler({ subject, payload: parsed.data } as AnyEvent, {
+          await copts.handler(event, {
             correlationId,
             redelivered: m.redelivered,
           });

@@ -36,7 +36,7 @@ export const configSchema = baseConfig.extend({
     'With ADMIN_PASSWORD: this admin operator is created at start if missing',
   ),
   ADMIN_PASSWORD: z
-    .preprocess((v) => (v === '' ? undefined : v), Password.optional())
+    .preprocess((v) => (v === '' ? undefined : v), z.optional(Password))
     .describe('Password of the bootstrapped admin (at least 10 characters, as for any operator)'),
   ADMIN_NAME: z.string().min(1).default('Admin').describe('Display name of the bootstrapped admin'),
 });

@@ -9,7 +9,7 @@ import {
   type OperatorStatus,
   type UserId,
 } from '@parley/contracts';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ApiError } from './errors.ts';
 import { auth, clearSession, currentToken, markExpired } from './session.svelte.ts';
 
@@ -19,7 +19,7 @@ import { auth, clearSession, currentToken, markExpired } from './session.svelte.
  */
 type Routes = typeof http.consoleRoutes;
 type RouteName = keyof Routes;
-type ResponseOf<R extends RouteName> = Routes[R] extends { response: z.ZodType }
+type ResponseOf<R extends RouteName> = Routes[R] extends { response: z.ZodMiniType }
   ? z.output<Routes[R]['response']>
   : void;
 
@@ -107,7 +107,7 @@ async function call<R extends RouteName>(route: R, opts: CallOptions = {}): Prom
   return parseBody(def.response, res) as Promise<ResponseOf<R>>;
 }
 
-async function parseBody<S extends z.ZodType>(schema: S, res: Response): Promise<z.output<S>> {
+async function parseBody<S extends z.ZodMiniType>(schema: S, res: Response): Promise<z.output<S>> {
   let json: unknown;
   try {
     json = await res.json();

@@ -1,5 +1,5 @@
 import { reconnectPolicy, ws, type ChatId } from '@parley/contracts';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { redirectToLogin } from './api.ts';
 import { currentToken } from './session.svelte.ts';
 

@@ -2,7 +2,7 @@
  * The widget's one REST client: every path the widget calls, each response parsed with the
  * contracts schema it is declared with, every failure turned into an ApiError with the server's code.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ErrorBody, type ErrorCode } from '@parley/contracts/errors';
 import {
   ATTACHMENT_CHAT_FIELD,
@@ -65,7 +65,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     return result;
   }
 
-  async function request<S extends z.ZodType>(
+  async function request<S extends z.ZodMiniType>(
     method: string,
     path: string,
     schema: S | null,
@@ -149,7 +149,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
   };
 }
 
-function parse<S extends z.ZodType>(schema: S, json: unknown, status: number): z.infer<S> {
+function parse<S extends z.ZodMiniType>(schema: S, json: unknown, status: number): z.infer<S> {
   const result = schema.safeParse(json);
   if (!result.success) {
     throw new ApiError('invalid_response', status, 'The server sent an unexpected response.');

@@ -14,7 +14,6 @@ import type { AttachmentId, ChatId, ClientId } from '@parley/contracts/models';
 import { ApiError, createApiClient, type ApiClient } from './api.ts';
 import { createSocket, type SocketState, type WidgetSocket } from './socket.ts';
 import { readStored, removeStored, writeStored } from './storage.ts';
-import { playChime } from './sound.ts';
 import { nowIso } from './time.ts';
 import type { Translate } from './i18n.ts';
 
@@ -559,7 +558,12 @@ export class VisitorChat {
       added = true;
       if (live && message.sender_type === 'admin') {
         this.operatorTyping = false;
-        if (!this.muted) playChime();
+        // The chime's WebAudio code is fetched the first time it plays.
+        if (!this.muted)
+          void import('./sound.ts').then(
+            (sound) => sound.playChime(),
+            () => {},
+          );
         this.announcement = this.#t('newMessageFrom', {
           name: message.sender_name ?? this.#t('operator'),
           text:

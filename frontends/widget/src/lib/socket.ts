@@ -78,7 +78,9 @@ export function createSocket(options: SocketOptions): WidgetSocket {
       }
       const parsed = ServerFrame.safeParse(json);
       if (!parsed.success) {
-        console.warn('[parley] ignored an unknown frame', parsed.error.issues[0]?.message);
+        // zod/mini has no message locale here (it would add to the widget's size): log the issue itself.
+        const issue = parsed.error.issues[0];
+        console.warn('[parley] ignored an unknown frame', issue?.code, issue?.path.join('.'));
         return;
       }
       const frame = parsed.data;

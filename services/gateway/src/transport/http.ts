@@ -4,7 +4,8 @@ import { Readable, Transform } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { z } from 'zod';
+// zod core: its types and parse functions take the contracts' zod/mini schemas (and classic ones).
+import * as z from 'zod/v4/core';
 import {
   AppError,
   ErrorBody,
@@ -40,8 +41,8 @@ import { clientIp, isOriginAllowed } from './origin.ts';
 const JSON_BODY_LIMIT = '64kb';
 
 /** Parses a body, query or path parameter once; a failure is a 400 naming the bad fields. */
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
+function parse<S extends z.$ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = z.safeParse(schema, value);
   if (!result.success) throw validationError(result.error, what);
   return result.data;
 }
