@@ -25,6 +25,7 @@ import {
   type RpcSubject,
 } from '@parley/contracts/nats';
 import type { Logger } from './logger.ts';
+import { safeParseFast } from './validation.ts';
 
 // zod/mini schemas carry no message locale (classic zod registers English on first use), and
 // services send zod's messages back in error details: register English for the process explicitly.
@@ -123,7 +124,7 @@ function parseStoredEvent(m: JsMsg): AnyEvent | null {
   } catch {
     return null;
   }
-  const parsed = z.safeParse(schema, raw);
+  const parsed = safeParseFast(schema, raw);
   return parsed.success ? ({ subject, payload: parsed.data } as AnyEvent) : null;
 }
 
@@ -198,7 +199,7 @@ export async function connectBus(opts: {
               } catch {
                 throw new AppError('bad_request', 'Request is not valid JSON');
               }
-              const parsed = z.safeParse(schema, raw);
+              const parsed = safeParseFast(schema, raw);
               if (!parsed.success) throw validationError(parsed.error);
               const data = await handler(parsed.data as RpcRequestParsed<typeof subject>, {
                 correlationId,
@@ -242,7 +243,7 @@ export async function connectBus(opts: {
             log.warn({ subject }, 'dropped event: not JSON');
             return;
           }
-          const parsed = z.safeParse(schema, raw);
+          const parsed = safeParseFast(schema, raw);
           if (!parsed.success) {
             log.warn({ subject, issues: parsed.error.issues.slice(0, 3) }, 'dropped invalid event');
             return;

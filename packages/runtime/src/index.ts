@@ -5,3 +5,4 @@ export * from './bus.ts';
 export * from './ops.ts';
 export * from './lifecycle.ts';
 export * from './tokens.ts';
+export * from './validation.ts';

@@ -5,6 +5,9 @@ import { connectBus, type Bus } from './bus.ts';
 import { ConfigError, baseConfig, envDuration, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startNatsServer, type ManagedProcess } from './testing/index.ts';
+import { compiled, safeParseFast } from './validation.ts';
+import { ClientFrame } from '@parley/contracts/ws';
+import * as zc from 'zod/v4/core';
 
 const logger = createLogger('runtime-test', 'silent');
 const chatId = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
@@ -32,6 +35,32 @@ describe('loadConfig', () => {
     expect(cfg.D).toBe(300_000);
     expect(loadConfig(z.object({ D: envDuration }), { D: '30d' }).D).toBe(30 * 86_400_000);
     expect(() => loadConfig(z.object({ D: envDuration }), { D: '5 weeks' })).toThrow(/duration/);
+  });
+});
+
+describe('compiled schemas', () => {
+  it('accept, transform and reject exactly like the runtime parser, with the same messages', () => {
+    const frames: unknown[] = [
+      { type: 'send_message', chat_id: chatId, content: '  hello  ', client_id: chatId },
+      { type: 'send_message', chat_id: chatId, content: '   ', client_id: chatId },
+      { type: 'send_message', chat_id: chatId, content: 'x'.repeat(5001), client_id: chatId },
+      { type: 'send_message', chat_id: { $ne: null }, content: 'hi', client_id: chatId },
+      { type: 'subscribe', channel: 'chat', chat_id: chatId, after_seq: 3 },
+      { type: 'subscribe', channel: 'chat', chat_id: chatId, after_seq: -1 },
+      { type: 'typing', chat_id: 'not-a-uuid' },
+      { type: 'nope' },
+      'garbage',
+      null,
+    ];
+    for (const frame of frames) {
+      expect(safeParseFast(ClientFrame, frame)).toEqual(zc.safeParse(ClientFrame, frame));
+    }
+    // Trimmed by the compiled path as by the runtime one.
+    expect(safeParseFast(ClientFrame, frames[0])).toMatchObject({
+      success: true,
+      data: { content: 'hello' },
+    });
+    expect(compiled(ClientFrame)).toBe(compiled(ClientFrame));
   });
 });
 
