@@ -332,12 +332,15 @@ export const eventCatalog = {
    */
   'gateway.token_revoked': z.object({ jti: z.string(), exp: int() }),
   /**
-   * Every gateway lists its live connections periodically, so routing can rebuild presence
-   * after a restart and expire connections of a gateway that died without saying so.
+   * Every gateway says it is alive periodically, so routing expires the connections of a gateway
+   * that died without saying so. Every few heartbeats (`full` absent or true) it lists all its
+   * live connections, so routing can rebuild presence after a restart or a lost event; in the
+   * others (`full: false`) the lists are empty and mean nothing.
    */
   'gateway.evt.heartbeat': z.object({
     gateway_id: z.string(),
     at: IsoDate,
+    full: z.optional(z.boolean()),
     operators: z.array(z.object({ operator_id: OperatorId, connection_id: z.string() })),
     visitors: z.array(z.object({ user_id: UserId, connection_id: z.string() })),
   }),

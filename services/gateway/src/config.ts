@@ -80,7 +80,10 @@ export const configSchema = baseConfig.extend({
     .describe('Protocol ping interval; a connection that misses one pong is terminated'),
   PRESENCE_HEARTBEAT_INTERVAL: envDuration
     .default(10_000)
-    .describe('How often this gateway lists its connections on gateway.evt.heartbeat'),
+    .describe('How often this gateway says it is alive on gateway.evt.heartbeat'),
+  PRESENCE_FULL_LIST_EVERY: positiveInt(6).describe(
+    'Every Nth presence heartbeat lists all connections (routing reconciles presence with it; the first one always does)',
+  ),
   WS_REPLAY_MAX_MESSAGES: positiveInt(500).describe(
     'Most messages replayed on a resume; beyond it the client is told to reload (recovered: false)',
   ),

@@ -275,6 +275,35 @@ describe('operator presence', () => {
     ).toBe(0);
   });
 
+  it('keeps a gateway alive on heartbeats without the list, and reconciles on the full one', async () => {
+    const anna = await bed.operator('Anna');
+    const conn = await bed.connect(anna, 'gw-light');
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const beat = (full: boolean, listed: boolean) =>
+      bed.bus.publish('gateway.evt.heartbeat', {
+        gateway_id: 'gw-light',
+        at: new Date().toISOString(),
+        full,
+        operators: listed ? [{ operator_id: anna.id, connection_id: conn }] : [],
+        visitors: [],
+      });
+    // Light beats for twice the gateway timeout (3 s): Anna's connection stands.
+    for (let i = 0; i < 12; i++) {
+      beat(false, false);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const me = await bed.request('routing.rpc.me', { operator_id: anna.id });
+    expect(me.operator).toMatchObject({ status: 'online', connections: 1 });
+    // A full list without her connection says it is gone: she goes offline after the grace.
+    const listedWithout = bed.log.mark();
+    beat(true, false);
+    await bed.log.wait(
+      'routing.evt.operator_changed',
+      (e) => e.operator.id === anna.id && e.operator.status === 'offline',
+      { after: listedWithout },
+    );
+  });
+
   it('hands the chats of an operator who switches to offline to a free colleague at once', async () => {
     const anna = await bed.operator('Anna');
     const boris = await bed.operator('Boris');

@@ -681,18 +681,26 @@ export function createWsGateway(deps: {
       conn.ws.ping();
     }
   }, cfg.WS_HEARTBEAT_INTERVAL);
+  // Connection events keep presence current; the full list (an O(connections) reconciliation in
+  // routing and Redis) only repairs what a lost event or a Redis restart left wrong, so it goes
+  // every PRESENCE_FULL_LIST_EVERY-th beat, and the beats between only say this gateway lives.
+  let presenceBeats = 0;
   const presence = setInterval(() => {
+    const full = presenceBeats++ % cfg.PRESENCE_FULL_LIST_EVERY === 0;
     const operators: Array<{ operator_id: OperatorId; connection_id: string }> = [];
     const visitors: Array<{ user_id: UserId; connection_id: string }> = [];
-    for (const conn of connections) {
-      if (conn.principal.kind === 'operator') {
-        operators.push({ operator_id: conn.principal.operator_id, connection_id: conn.id });
-      } else visitors.push({ user_id: conn.principal.user_id, connection_id: conn.id });
+    if (full) {
+      for (const conn of connections) {
+        if (conn.principal.kind === 'operator') {
+          operators.push({ operator_id: conn.principal.operator_id, connection_id: conn.id });
+        } else visitors.push({ user_id: conn.principal.user_id, connection_id: conn.id });
+      }
     }
     publishPresence(() =>
       bus.publish('gateway.evt.heartbeat', {
         gateway_id: cfg.GATEWAY_ID,
         at: new Date().toISOString(),
+        full,
         operators,
         visitors,
       }),

@@ -36,6 +36,7 @@ const SCRIPTS = [
   'upsert_operator',
   'connection',
   'heartbeat',
+  'gateway_alive',
   'tick',
   'invite',
   'page_view',
@@ -332,6 +333,9 @@ export function createRedisStore(opts: {
       ),
     heartbeat: (gatewayId, members, at) =>
       run('heartbeat', gatewayId, JSON.stringify(members.map(memberKey)), ...grace(), at.getTime()),
+    gatewayAlive: async (gatewayId) => {
+      await run('gateway_alive', gatewayId);
+    },
     tick: () => run('tick', opts.gatewayTimeoutMs, ...grace()),
     invite: (i) =>
       run(

@@ -103,6 +103,8 @@ export interface RoutingStore {
     at: Date,
   ): Promise<Changes<boolean>>;
   heartbeat(gatewayId: string, members: Member[], at: Date): Promise<Changes<true>>;
+  /** A heartbeat without the list: only keeps the gateway from being presumed dead. */
+  gatewayAlive(gatewayId: string): Promise<void>;
   tick(): Promise<Changes<true>>;
   invite(input: {
     chatId: ChatId;

@@ -144,6 +144,10 @@ export class RoutingService {
   }
 
   async heartbeat(event: EventPayload<'gateway.evt.heartbeat'>): Promise<void> {
+    if (event.full === false) {
+      await this.store.gatewayAlive(event.gateway_id);
+      return;
+    }
     const members: Member[] = [];
     for (const o of event.operators) {
       if (await this.ensureOperatorKnown(o.operator_id)) {
