@@ -81,6 +81,10 @@ function launch(
     cwd: root,
     env: { ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C in the terminal reaches only this script, which then stops
+    // the services before Redis and NATS (otherwise all get SIGINT at once and the services
+    // shut down against infrastructure that is already gone).
+    detached: true,
   });
   pipe(name, proc);
   proc.on('exit', (code, signal) => {
@@ -273,6 +277,11 @@ Press Ctrl-C to stop.
 `);
 }
 
+// Never leave children behind, whatever ends this script.
+process.on('exit', () => {
+  for (const c of children)
+    if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+});
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 main().catch((err: unknown) => {

@@ -30,3 +30,22 @@ export function createLogger(service: string, level: string = 'info'): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }
+
+/**
+ * Logs a client's connection errors (ioredis, …) at most once per `everyMs`: without a listener
+ * they print as "Unhandled error event" on every reconnect attempt; with a plain one they flood.
+ */
+export function logConnectionErrors(
+  client: { on(event: 'error', listener: (err: Error) => void): unknown },
+  logger: Logger,
+  what: string,
+  everyMs = 10_000,
+): void {
+  let lastLoggedAt = 0;
+  client.on('error', (err) => {
+    const now = Date.now();
+    if (now - lastLoggedAt < everyMs) return;
+    lastLoggedAt = now;
+    logger.warn({ err }, `${what} unreachable; reconnecting`);
+  });
+}

@@ -5,6 +5,7 @@ import {
   connectBus,
   Counter,
   createMetrics,
+  logConnectionErrors,
   resolveSecret,
   signUnsubscribeToken,
   startOpsServer,
@@ -39,6 +40,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
   } else {
     redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    logConnectionErrors(redis, logger, 'redis');
     await redis.connect();
     emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
     logger.info('jobs and outbox: Redis');

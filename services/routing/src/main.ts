@@ -6,6 +6,7 @@ import {
   Gauge,
   connectBus,
   createMetrics,
+  logConnectionErrors,
   startOpsServer,
   type Lifecycle,
   type Logger,
@@ -31,6 +32,7 @@ export async function start(
     operatorGraceMs: config.OPERATOR_OFFLINE_GRACE,
     visitorGraceMs: config.VISITOR_OFFLINE_GRACE,
     gatewayTimeoutMs: config.GATEWAY_HEARTBEAT_TIMEOUT,
+    onClient: (client) => logConnectionErrors(client, logger, 'redis'),
   });
   await store.redis.ping();
   const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });

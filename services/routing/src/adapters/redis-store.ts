@@ -246,8 +246,11 @@ export function createRedisStore(opts: {
   operatorGraceMs: number;
   visitorGraceMs: number;
   gatewayTimeoutMs: number;
+  /** Every client this store opens reports its connection errors here. */
+  onClient?: (client: Redis) => void;
 }): RoutingStore & { redis: Redis } {
   const redis = new Redis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  opts.onClient?.(redis);
   const commands = {} as Record<ScriptName, ScriptCall>;
   for (const name of SCRIPTS) {
     const body = readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
@@ -407,7 +410,10 @@ export function createRedisStore(opts: {
       },
       cursor: async () => String(await commands.outbox('cursor', '', 0, '')),
       async read(after, blockMs) {
-        blocking ??= redis.duplicate();
+        if (!blocking) {
+          blocking = redis.duplicate();
+          opts.onClient?.(blocking);
+        }
         const reply = (await blocking.xread(
           'COUNT',
           50,
