@@ -52,7 +52,7 @@ export function startOutboxRelay(opts: {
             cursor = null;
             break;
           }
-          await routing.publish(entry.changes, entry.id, { visitors: false });
+          await routing.publish(entry.changes, entry.id);
           if (entry.changes.visitorsChanged) visitorsDue = entry.id;
           if (!(await store.outbox.advance(holder, entry.id, leaseMs))) {
             cursor = null;

@@ -262,14 +262,10 @@ export class RoutingService {
   /**
    * Publishes what one state change did, in an order a reader can follow. Called by the outbox
    * relay (one replica at a time), never by the operation itself, so nothing is lost in a crash.
+   * The online-visitors list is not part of it: the relay sends that snapshot at a bounded rate
+   * (publishOnlineVisitors).
    */
-  async publish(
-    changes: Changes<unknown>,
-    entryId: string,
-    opts: { visitors: boolean } = { visitors: true },
-  ): Promise<void> {
-    // With opts.visitors false the caller publishes the online list itself (publishOnlineVisitors),
-    // at a bounded rate.
+  async publish(changes: Changes<unknown>, entryId: string): Promise<void> {
     let n = 0;
     const emit: RoutingEvents['publish'] = (subject, payload) =>
       this.events.publish(subject, payload, `${entryId}:${n++}`);
@@ -298,9 +294,6 @@ export class RoutingService {
     if (changes.queue) await emit('routing.evt.queue_changed', { queue: changes.queue });
     for (const operator of changes.operators)
       await emit('routing.evt.operator_changed', { operator });
-    if (changes.visitorsChanged && opts.visitors) {
-      await emit('routing.evt.visitors_changed', { visitors: await this.store.onlineVisitors() });
-    }
     for (const { chatId, text } of systemMessagesFor(changes)) {
       try {
         await this.chat.sendSystemMessage(chatId, text);
