@@ -17,6 +17,7 @@ import type {
   MessageId,
   OperatorId,
   SenderType,
+  SystemEvent,
   SupportMessage,
   UserId,
   VisitorProfile,
@@ -81,6 +82,10 @@ interface ChatDoc {
   updated_at: Date;
   last_seq: number;
   last_user_seq: number;
+  /** Visitor and operator messages (absent on chats stored before it was counted). */
+  message_count?: number;
+  /** Seq of the message the preview shows (absent on chats stored before system lines were skipped). */
+  last_said_seq?: number;
   last_message_preview: string | null;
   last_message_sender: SenderType | null;
   read_up_to_seq: number;
@@ -100,6 +105,7 @@ interface MessageDoc {
   updated_at: Date;
   client_id: string | null;
   attachments: Attachment[];
+  event?: SystemEvent;
   published: boolean;
 }
 
@@ -163,6 +169,7 @@ function toChat(d: ChatDoc): ChatRecord {
     updated_at: iso(d.updated_at),
     last_seq: d.last_seq ?? 0,
     last_user_seq: d.last_user_seq ?? 0,
+    message_count: d.message_count ?? d.last_seq ?? 0,
     last_message_preview: d.last_message_preview ?? null,
     last_message_sender: d.last_message_sender ?? null,
     read_up_to_seq: d.read_up_to_seq ?? 0,
@@ -183,6 +190,7 @@ function toMessage(d: MessageDoc): SupportMessage {
     client_id: (d.client_id ?? null) as ClientId | null,
     seq: d.seq,
     attachments: d.attachments ?? [],
+    ...(d.event ? { event: d.event } : {}),
   };
 }
 
@@ -366,6 +374,8 @@ export class MongoChatStore implements ChatStore {
       updated_at: now,
       last_seq: 0,
       last_user_seq: 0,
+      message_count: 0,
+      last_said_seq: 0,
       last_message_preview: null,
       last_message_sender: null,
       read_up_to_seq: 0,
@@ -546,6 +556,7 @@ export class MongoChatStore implements ChatStore {
         updated_at: createdAt,
         client_id: input.client_id,
         attachments,
+        ...(input.event ? { event: input.event } : {}),
         published: false,
       };
       try {
@@ -570,6 +581,11 @@ export class MongoChatStore implements ChatStore {
 
     const seq = inserted.seq;
     const isNewer = { $lt: ['$last_seq', seq] };
+    // System lines are events, not conversation: the list's preview and count skip them.
+    const said = input.sender_type !== 'system';
+    const isNewerSaid = said
+      ? { $lt: [{ $ifNull: ['$last_said_seq', '$last_seq'] }, seq] }
+      : { $literal: false };
     const before = await this.chats.findOneAndUpdate(
       { _id: input.chat_id },
       [
@@ -580,10 +596,16 @@ export class MongoChatStore implements ChatStore {
               $cond: [isNewer, { $literal: inserted.created_at }, '$last_message_at'],
             },
             last_message_preview: {
-              $cond: [isNewer, { $literal: input.preview }, '$last_message_preview'],
+              $cond: [isNewerSaid, { $literal: input.preview }, '$last_message_preview'],
             },
             last_message_sender: {
-              $cond: [isNewer, { $literal: input.sender_type }, '$last_message_sender'],
+              $cond: [isNewerSaid, { $literal: input.sender_type }, '$last_message_sender'],
+            },
+            last_said_seq: said
+              ? { $max: [{ $ifNull: ['$last_said_seq', 0] }, seq] }
+              : { $ifNull: ['$last_said_seq', '$last_seq'] },
+            message_count: {
+              $add: [{ $ifNull: ['$message_count', '$last_seq'] }, said ? 1 : 0],
             },
             last_user_seq:
               input.sender_type === 'user' ? { $max: ['$last_user_seq', seq] } : '$last_user_seq',

@@ -8,6 +8,7 @@ import type {
   MessageId,
   OperatorId,
   SupportMessage,
+  SystemEvent,
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
@@ -107,6 +108,25 @@ CREATE TABLE IF NOT EXISTS operators (
 CREATE UNIQUE INDEX IF NOT EXISTS operators_email ON operators (email);
 `;
 
+/**
+ * Columns added after the first release: added to existing files on start (and filled from what
+ * is stored), so a store created by an older version keeps working.
+ */
+const ADDED_COLUMNS: Array<{ table: string; column: string; ddl: string; backfill?: string }> = [
+  {
+    table: 'support_chats',
+    column: 'message_count',
+    ddl: 'ALTER TABLE support_chats ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0',
+    backfill: `UPDATE support_chats SET message_count = (SELECT COUNT(*) FROM support_messages m
+                 WHERE m.chat_id = support_chats.id AND m.sender_type <> 'system')`,
+  },
+  {
+    table: 'support_messages',
+    column: 'event',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN event TEXT',
+  },
+];
+
 type Row = Record<string, SQLInputValue>;
 
 function str(v: SQLInputValue | undefined): string {
@@ -133,6 +153,7 @@ function toChat(r: Row): ChatRecord {
     created_at: str(r.created_at),
     updated_at: str(r.updated_at),
     last_seq: num(r.last_seq),
+    message_count: num(r.message_count),
     last_user_seq: num(r.last_user_seq),
     last_message_preview: strOrNull(r.last_message_preview),
     last_message_sender: strOrNull(r.last_message_sender) as ChatRecord['last_message_sender'],
@@ -154,6 +175,7 @@ function toMessage(r: Row): SupportMessage {
     client_id: strOrNull(r.client_id) as SupportMessage['client_id'],
     seq: num(r.seq),
     attachments: JSON.parse(str(r.attachments)) as Attachment[],
+    ...(r.event ? { event: JSON.parse(str(r.event)) as SystemEvent } : {}),
   };
 }
 
@@ -259,7 +281,15 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async init(): Promise<void> {
-    this.tx(() => this.db.exec(SCHEMA));
+    this.tx(() => {
+      this.db.exec(SCHEMA);
+      for (const added of ADDED_COLUMNS) {
+        const columns = this.db.prepare(`PRAGMA table_info(${added.table})`).all() as Row[];
+        if (columns.some((c) => c.name === added.column)) continue;
+        this.db.exec(added.ddl);
+        if (added.backfill) this.db.exec(added.backfill);
+      }
+    });
   }
 
   async ping(): Promise<boolean> {
@@ -535,8 +565,8 @@ export class SqliteChatStore implements ChatStore {
     this.run(
       `INSERT INTO support_messages
          (id, chat_id, seq, content, sender_type, sender_id, sender_name, read_at, created_at, updated_at,
-          client_id, attachments, published)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 0)`,
+          client_id, attachments, event, published)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0)`,
       input.id,
       input.chat_id,
       seq,
@@ -548,19 +578,23 @@ export class SqliteChatStore implements ChatStore {
       createdAt,
       input.client_id,
       JSON.stringify(attachments),
+      input.event ? JSON.stringify(input.event) : null,
     );
     for (const a of attachments) {
       this.run('UPDATE attachments SET message_id = ? WHERE id = ?', input.id, a.id);
     }
     const unarchived = input.unarchive && chat.archived_at !== null;
+    // System lines are events, not conversation: the list's preview and count skip them.
+    const said = input.sender_type !== 'system';
     this.run(
       `UPDATE support_chats SET last_seq = ?, last_message_at = ?, last_message_preview = ?,
-         last_message_sender = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
+         last_message_sender = ?, message_count = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
        WHERE id = ?`,
       seq,
       createdAt,
-      input.preview,
-      input.sender_type,
+      said ? input.preview : chat.last_message_preview,
+      said ? input.sender_type : chat.last_message_sender,
+      chat.message_count + (said ? 1 : 0),
       input.sender_type === 'user' ? seq : chat.last_user_seq,
       unarchived ? null : chat.archived_at,
       createdAt,

@@ -89,7 +89,7 @@ export function toListItem(chat: ChatRecord): SupportChatListItem {
     last_message_at: chat.last_message_at,
     last_message_preview: chat.last_message_preview,
     last_message_sender: chat.last_message_sender,
-    message_count: chat.last_seq,
+    message_count: chat.message_count,
     unread: unreadForAdmin(chat),
     archived: chat.archived_at !== null,
     last_seq: chat.last_seq,
@@ -251,6 +251,11 @@ export class ChatDomain {
         content: 'must not be blank',
       });
     }
+    if (req.event && req.sender_type !== 'system') {
+      throw new AppError('bad_request', 'Invalid request: only system messages carry an event', {
+        event: 'only on system messages',
+      });
+    }
     const attachmentIds = [...new Set(req.attachment_ids)];
     const attachments: AttachmentRecord[] = [];
     for (const id of attachmentIds) {
@@ -271,6 +276,7 @@ export class ChatDomain {
       sender_name: req.sender_name,
       client_id: req.client_id,
       attachment_ids: attachmentIds,
+      ...(req.event ? { event: req.event } : {}),
       preview: messagePreview(req.content, attachments),
       unarchive: req.sender_type === 'user',
       now: this.nowIso(),
