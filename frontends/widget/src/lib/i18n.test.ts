@@ -16,6 +16,13 @@ describe('widget translations', () => {
     }
   });
 
+  test('Chinese uses full-width punctuation', async () => {
+    const zh = await loadDictionary('zh');
+    for (const [key, text] of Object.entries(zh)) {
+      expect(text.replace(/\{\w+\}/g, ''), `zh.${key}`).not.toMatch(/[,()?:;!]/);
+    }
+  });
+
   test('placeholders survive translation', async () => {
     for (const lang of ['en', 'zh', 'ru'] as const) {
       const t = translator(await loadDictionary(lang));

@@ -70,6 +70,21 @@ const en = {
   newMessageFrom: 'New message from {name}: {text}',
   sendError: 'The message could not be sent: {reason}',
   tooLong: 'The message is too long.',
+  reconnecting: 'Reconnecting…',
+  offlineNotice: 'You are offline — messages will be sent when you are back',
+  eventJoined: '{name} joined the chat',
+  eventLeft: '{name} left the chat',
+  eventReturned: '{name} returned the chat to the queue',
+  eventTransferred: 'Transferred from {from} to {to}',
+  eventClosedByOperator: 'Chat closed by {name}',
+  eventClosedByVisitor: 'You closed the chat',
+  eventClosedBySystem: 'The chat was closed automatically',
+  voiceLength: 'Length {time}',
+  introTitle: 'Would you like to tell us who you are?',
+  introHint: 'Optional: so we know who we are talking to and can reply by email.',
+  introSave: 'Save',
+  introLater: 'Not now',
+  introThanks: 'Thank you, {name}.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -66,6 +66,21 @@ const ru: Dictionary = {
   newMessageFrom: 'Новое сообщение от {name}: {text}',
   sendError: 'Не удалось отправить сообщение: {reason}',
   tooLong: 'Сообщение слишком длинное.',
+  reconnecting: 'Переподключение…',
+  offlineNotice: 'Нет соединения — сообщения отправятся, когда связь восстановится',
+  eventJoined: '{name} подключается к чату',
+  eventLeft: '{name} покидает чат',
+  eventReturned: '{name} возвращает чат в очередь',
+  eventTransferred: 'Чат передан: {from} → {to}',
+  eventClosedByOperator: 'Чат закрыт оператором {name}',
+  eventClosedByVisitor: 'Вы закрыли чат',
+  eventClosedBySystem: 'Чат закрыт автоматически',
+  voiceLength: 'Длительность {time}',
+  introTitle: 'Расскажете, как к вам обращаться?',
+  introHint: 'Необязательно: так мы будем знать, с кем говорим, и сможем ответить по почте.',
+  introSave: 'Сохранить',
+  introLater: 'Не сейчас',
+  introThanks: 'Спасибо, {name}.',
 };
 
 export default ru;
