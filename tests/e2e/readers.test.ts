@@ -30,7 +30,7 @@ let adminToken: string;
 const sockets: TestWsClient[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ services: ['chat', 'routing', 'gateway'] });
+  stack = await startStack({ services: ['chat', 'routing', 'notify', 'gateway'] });
   browser = await launchBrowser([
     '--use-fake-device-for-media-stream',
     '--use-fake-ui-for-media-stream',
@@ -93,14 +93,48 @@ interface Demo {
   widget: Frame;
 }
 
-async function openDemo(
-  options: { query?: string; locale?: string; viewport?: { width: number; height: number } } = {},
-): Promise<Demo> {
-  const context = await browser.newContext({
+function newWidgetContext(
+  options: { locale?: string; viewport?: { width: number; height: number } } = {},
+) {
+  return browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 800 },
     locale: options.locale ?? 'en-US',
     timezoneId: 'UTC',
   });
+}
+
+/** Lets the test cut the widget's WebSockets and keep new ones from connecting. */
+async function controlSockets(context: BrowserContext) {
+  let blocked = false;
+  const live: Array<{ close(): Promise<void> }> = [];
+  await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+    if (blocked) {
+      void ws.close({ code: 4002, reason: 'blocked by test' });
+      return;
+    }
+    ws.connectToServer();
+    live.push(ws);
+  });
+  return {
+    async drop() {
+      blocked = true;
+      for (const ws of live.splice(0)) await ws.close();
+    },
+    allow() {
+      blocked = false;
+    },
+  };
+}
+
+async function openDemo(
+  options: {
+    query?: string;
+    locale?: string;
+    viewport?: { width: number; height: number };
+    context?: BrowserContext;
+  } = {},
+): Promise<Demo> {
+  const context = options.context ?? (await newWidgetContext(options));
   const page = await context.newPage();
   page.on('pageerror', (err) => console.log(`[widget] page error: ${err.message}`));
   await page.goto(`${stack.demoUrl}/${options.query ?? ''}`);
@@ -319,7 +353,9 @@ describe('the widget as a visitor reads it', () => {
   }, 90_000);
 
   test('offline and reconnecting are said in words; the typing line never hides the newest time', async () => {
-    const demo = await openDemo();
+    const context = await newWidgetContext();
+    const sockets_ = await controlSockets(context);
+    const demo = await openDemo({ context });
     const name = `Olaf ${randomUUID().slice(0, 6)}`;
     const typist = await newOperator('Tina Typist');
     try {
@@ -353,12 +389,32 @@ describe('the widget as a visitor reads it', () => {
 
       const notice = demo.widget.getByTestId('connection-notice');
       expect((await notice.innerText()).trim()).toBe('');
+      // Every wording the notice takes while the connection is gone, in order of appearance.
+      await notice.evaluate((el) => {
+        const seen: string[] = [];
+        (window as unknown as { seenNotices: string[] }).seenNotices = seen;
+        new MutationObserver(() => {
+          const text = el.textContent?.trim() ?? '';
+          if (text && !seen.includes(text)) seen.push(text);
+        }).observe(el, { subtree: true, childList: true, characterData: true });
+      });
       await demo.context.setOffline(true);
-      await notice
-        .filter({ hasText: 'You are offline — messages will be sent when you are back' })
-        .waitFor();
+      await sockets_.drop();
+      await expect
+        .poll(() =>
+          demo.widget.evaluate(() => (window as unknown as { seenNotices: string[] }).seenNotices),
+        )
+        .toEqual(
+          expect.arrayContaining([
+            'Reconnecting…',
+            'You are offline — messages will be sent when you are back',
+          ]),
+        );
+      sockets_.allow();
       await demo.context.setOffline(false);
-      await notice.and(demo.widget.locator('[data-state="connected"]')).waitFor();
+      await notice
+        .and(demo.widget.locator('[data-state="connected"]'))
+        .waitFor({ state: 'attached' });
       expect((await notice.innerText()).trim()).toBe('');
       await closeIfOpen(chat.id);
     } finally {
