@@ -609,7 +609,6 @@ describe('the console as an operator sees it', () => {
               }),
             );
           expect(new Set(cells.map((x) => JSON.stringify(x))).size, JSON.stringify(cells)).toBe(1);
-          await c.page.screenshot({ path: path.join(screenshots, 'admin-visitors.png') });
         }
       }
       const blocking = Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.blocking]));
