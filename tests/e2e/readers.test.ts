@@ -609,6 +609,16 @@ describe('the console as an operator sees it', () => {
               }),
             );
           expect(new Set(cells.map((x) => JSON.stringify(x))).size, JSON.stringify(cells)).toBe(1);
+          // Its link's text sits on the same line as the visitor's name.
+          const row = c.page
+            .getByTestId('online-visitor')
+            .filter({ has: c.page.getByRole('link', { name: 'Open chat' }) })
+            .first();
+          const name = await row.locator('td strong').first().boundingBox();
+          const link = await row.getByRole('link', { name: 'Open chat' }).boundingBox();
+          expect(Math.abs(name!.y + name!.height - (link!.y + link!.height))).toBeLessThanOrEqual(
+            2,
+          );
         }
       }
       const blocking = Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.blocking]));
