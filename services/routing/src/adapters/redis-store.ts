@@ -48,7 +48,7 @@ type ScriptName = (typeof SCRIPTS)[number];
 type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
 type DefinedCommands = Record<string, ScriptCall | undefined>;
 
-const luaDir = new URL('./lua/', import.meta.url);
+const luaDir = new URL('../rules/', import.meta.url);
 const prelude = readFileSync(new URL('prelude.lua', luaDir), 'utf8');
 
 /** Session hash as the Lua scripts store it (times in epoch milliseconds, '' for none). */
