@@ -13,6 +13,7 @@ import { purgeUnsentAttachments } from './domain/attachments.ts';
 import { ChatDomain } from './domain/chats.ts';
 import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
 import { createAttachmentHttp, sweepIncoming } from './transport/http.ts';
+import { createChatMetrics } from './metrics.ts';
 import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
 
 /** How often, and after how long, unconfirmed message events are published again. */
@@ -38,7 +39,7 @@ async function openStores(
 }
 
 /** Composition root: store → domain → NATS RPC + internal HTTP. */
-export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycle) {
+export async function start(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycle) {
   const { store, blobs } = await openStores(cfg, logger);
   await store.init();
 
@@ -60,7 +61,7 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
   if (swept > 0) logger.info({ swept }, 'removed staged uploads left by a crash');
   const registry = createMetrics('chat');
   const inFlight = new InFlight();
-  const rpc = serveChatRpc(bus, domain, inFlight, registry);
+  const rpc = serveChatRpc(bus, domain, inFlight, createChatMetrics(registry));
 
   const ops = await startOpsServer({
     host: cfg.HTTP_HOST,
