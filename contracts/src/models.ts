@@ -227,6 +227,36 @@ export const MessageContent = z.pipe(
     .check(z.maxLength(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`)),
 );
 
+/** Attachments one message may carry. */
+export const MAX_MESSAGE_ATTACHMENTS = 10;
+
+/** The fields of a send, the same in the `send_message` frame and POST …/messages. */
+export const sendMessageFields = {
+  content: MessageContent,
+  client_id: ClientId,
+  attachment_ids: z._default(
+    /* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(MAX_MESSAGE_ATTACHMENTS)),
+    [],
+  ),
+};
+/** A message is text, attachments or both: never neither. */
+export const contentOrAttachments = z.refine<{
+  content: string;
+  attachment_ids: readonly unknown[];
+}>((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+  message: 'content must not be blank',
+  path: ['content'],
+});
+
+/**
+ * What a client sends to post a message. REST takes it as the body (strict: unknown keys are a
+ * bad request); the WebSocket frame adds `type` and `chat_id` to the same fields and rule.
+ */
+export const SendMessageBody = /* @__PURE__ */ z
+  .strictObject(sendMessageFields)
+  .check(contentOrAttachments);
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
 export const VisitorName = /* @__PURE__ */ z
   .string()
   .check(z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));

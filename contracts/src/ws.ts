@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import { ErrorCode } from './errors.ts';
 import { nonNegativeInt, positiveInt } from './int.ts';
-import { AttachmentId, ChatId, ClientId, IsoDate, UserId } from './ids.ts';
+import { ChatId, ClientId, IsoDate, UserId } from './ids.ts';
 import {
-  MessageContent,
+  contentOrAttachments,
+  sendMessageFields,
   OnlineVisitor,
   OperatorPresence,
   OperatorRef,
@@ -54,20 +55,10 @@ export const UnsubscribeFrame = z.discriminatedUnion('channel', [
 ]);
 export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
+/** A send over the socket: SendMessageBody plus the frame's type and chat. */
 export const SendMessageFrame = /* @__PURE__ */ z
-  .object({
-    type: z.literal('send_message'),
-    chat_id: ChatId,
-    content: MessageContent,
-    client_id: ClientId,
-    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
-  })
-  .check(
-    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-      message: 'content must not be blank',
-      path: ['content'],
-    }),
-  );
+  .object({ type: z.literal('send_message'), chat_id: ChatId, ...sendMessageFields })
+  .check(contentOrAttachments);
 export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 
 export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
@@ -191,6 +182,10 @@ export type SessionStatusFrame = z.infer<typeof SessionStatusFrame>;
 export const AssignmentReason = z.enum(['auto', 'manual', 'transfer', 'invitation', 'requeue']);
 export type AssignmentReason = z.infer<typeof AssignmentReason>;
 
+/** Why a chat left an operator: handed on, closed, back to the queue, or the operator went offline. */
+export const UnassignReason = z.enum(['transferred', 'closed', 'requeued', 'offline']);
+export type UnassignReason = z.infer<typeof UnassignReason>;
+
 /** Operator channel: a chat was assigned to you. */
 export const ChatAssignedFrame = z.object({
   type: z.literal('chat_assigned'),
@@ -207,7 +202,7 @@ export type ChatAssignedFrame = z.infer<typeof ChatAssignedFrame>;
 export const ChatUnassignedFrame = z.object({
   type: z.literal('chat_unassigned'),
   chat_id: ChatId,
-  reason: z.enum(['transferred', 'closed', 'requeued', 'offline']),
+  reason: UnassignReason,
 });
 export type ChatUnassignedFrame = z.infer<typeof ChatUnassignedFrame>;
 

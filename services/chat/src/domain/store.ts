@@ -12,6 +12,7 @@ import type {
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
+import type { NotifyClaimReason } from '@parley/contracts/nats';
 
 /**
  * The store port: everything the chat service keeps. Two implementations (SQLite, MongoDB)
@@ -111,7 +112,7 @@ export type NotifyClaimOutcome =
   | { claimed: true; chat: ChatRecord; unread: SupportMessage[] }
   | {
       claimed: false;
-      reason: 'not_found' | 'archived' | 'already_notified' | 'nothing_unread';
+      reason: NotifyClaimReason;
       chat: ChatRecord | null;
     };
 

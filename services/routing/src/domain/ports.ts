@@ -13,7 +13,7 @@ import type {
   VisitorProfile,
 } from '@parley/contracts';
 import type { Actor, EventPayload, EventSubject, VisitorIdentity } from '@parley/contracts/nats';
-import type { AssignmentReason } from '@parley/contracts/ws';
+import type { AssignmentReason, UnassignReason } from '@parley/contracts/ws';
 
 export type RoutingEventSubject = Extract<EventSubject, `routing.evt.${string}`>;
 
@@ -31,7 +31,7 @@ export interface Unassignment {
   chatId: ChatId;
   operatorId: OperatorId;
   operatorName: string;
-  reason: 'transferred' | 'closed' | 'requeued' | 'offline';
+  reason: UnassignReason;
   toQueue: boolean;
 }
 
