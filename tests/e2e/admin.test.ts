@@ -10,11 +10,20 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startService, type ManagedProcess } from '@parley/runtime/testing';
+import {
+  repoRoot,
+  startService,
+  type ManagedProcess,
+  startStack,
+  type Stack,
+  launchBrowser,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+  type TestWsClient,
+} from '@parley/runtime/testing';
 import { http, type OperatorStatus } from '@parley/contracts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
 
 const screenshots = path.join(repoRoot, 'docs', 'screenshots');
 

@@ -12,15 +12,16 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ws as wsc } from '@parley/contracts';
 import { signUnsubscribeToken } from '@parley/runtime';
-import { waitFor } from '@parley/runtime/testing';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import {
+  waitFor,
+  startStack,
+  type Stack,
   api,
   createVisitor,
   loginOperator,
   wsClient,
   type TestWsClient,
-} from '../../../tests/support/api.ts';
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 let admin: http.LoginResponse;
