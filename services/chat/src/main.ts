@@ -48,7 +48,7 @@ export async function start(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycl
   const domain = new ChatDomain({ store, events: busPublisher(bus) });
 
   if (cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD) {
-    const outcome = await domain.bootstrapAdmin({
+    const outcome = await domain.operators.bootstrapAdmin({
       email: cfg.ADMIN_EMAIL,
       password: cfg.ADMIN_PASSWORD,
       name: cfg.ADMIN_NAME,

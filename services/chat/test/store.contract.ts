@@ -627,7 +627,7 @@ export function registerStoreContract(
 
     it('creates operators with scrypt hashes and authenticates them', async () => {
       const ctx = await setup();
-      const op = await ctx.domain.createOperator(
+      const op = await ctx.domain.operators.createOperator(
         parse('chat.rpc.operator_create', {
           email: ' Olga@Example.com ',
           name: 'Olga',
@@ -645,16 +645,22 @@ export function registerStoreContract(
       expect(stored!.password_hash).toMatch(/^scrypt\$/);
       expect(stored!.password_hash).not.toContain('correct horse');
       expect(
-        await ctx.domain.authenticateOperator('OLGA@example.com', 'correct horse battery'),
+        await ctx.domain.operators.authenticateOperator(
+          'OLGA@example.com',
+          'correct horse battery',
+        ),
       ).toEqual(op);
       expect(
-        await ctx.domain.authenticateOperator('olga@example.com', 'wrong password'),
+        await ctx.domain.operators.authenticateOperator('olga@example.com', 'wrong password'),
       ).toBeNull();
       expect(
-        await ctx.domain.authenticateOperator('nobody@example.com', 'correct horse battery'),
+        await ctx.domain.operators.authenticateOperator(
+          'nobody@example.com',
+          'correct horse battery',
+        ),
       ).toBeNull();
       await expectAppError(
-        ctx.domain.createOperator(
+        ctx.domain.operators.createOperator(
           parse('chat.rpc.operator_create', {
             email: 'olga@example.com',
             name: 'Twin',
@@ -663,27 +669,30 @@ export function registerStoreContract(
         ),
         'conflict',
       );
-      const updated = await ctx.domain.updateOperator(op.id, {
+      const updated = await ctx.domain.operators.updateOperator(op.id, {
         password: 'another password',
         max_chats: 9,
       });
       expect(updated).toMatchObject({ max_chats: 9, name: 'Olga' });
       expect(
-        await ctx.domain.authenticateOperator('olga@example.com', 'correct horse battery'),
+        await ctx.domain.operators.authenticateOperator(
+          'olga@example.com',
+          'correct horse battery',
+        ),
       ).toBeNull();
       expect(
-        await ctx.domain.authenticateOperator('olga@example.com', 'another password'),
+        await ctx.domain.operators.authenticateOperator('olga@example.com', 'another password'),
       ).toMatchObject({ id: op.id });
-      await ctx.domain.updateOperator(op.id, { active: false });
+      await ctx.domain.operators.updateOperator(op.id, { active: false });
       // Deactivated: even the right password no longer signs in.
       expect(
-        await ctx.domain.authenticateOperator('olga@example.com', 'another password'),
+        await ctx.domain.operators.authenticateOperator('olga@example.com', 'another password'),
       ).toBeNull();
-      expect((await ctx.domain.listOperators()).map((o) => o.id)).toEqual([op.id]);
-      expect(await ctx.domain.getOperator(op.id)).toMatchObject({ active: false });
+      expect((await ctx.domain.operators.listOperators()).map((o) => o.id)).toEqual([op.id]);
+      expect(await ctx.domain.operators.getOperator(op.id)).toMatchObject({ active: false });
       expect(ctx.events.of('chat.evt.operator_changed')).toHaveLength(3);
       await expectAppError(
-        ctx.domain.updateOperator(randomUUID() as never, { name: 'x' }),
+        ctx.domain.operators.updateOperator(randomUUID() as never, { name: 'x' }),
         'not_found',
       );
     });
@@ -691,12 +700,12 @@ export function registerStoreContract(
     it('bootstraps the admin once and never overwrites it', async () => {
       const ctx = await setup();
       const input = { email: 'Admin@Example.com', password: 'first password', name: 'Boss' };
-      expect(await ctx.domain.bootstrapAdmin(input)).toBe('created');
-      expect(await ctx.domain.bootstrapAdmin({ ...input, password: 'second password' })).toBe(
-        'exists',
-      );
+      expect(await ctx.domain.operators.bootstrapAdmin(input)).toBe('created');
       expect(
-        await ctx.domain.authenticateOperator('admin@example.com', 'first password'),
+        await ctx.domain.operators.bootstrapAdmin({ ...input, password: 'second password' }),
+      ).toBe('exists');
+      expect(
+        await ctx.domain.operators.authenticateOperator('admin@example.com', 'first password'),
       ).toMatchObject({
         role: 'admin',
         name: 'Boss',

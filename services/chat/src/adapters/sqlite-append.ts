@@ -105,7 +105,8 @@ export class SqliteMessageWriter {
       const record = row ? toAttachmentRecord(row) : null;
       // Inside the write lock no other message can be linking it: any holder is a stored one.
       const claim = attachmentClaim(record, input.chat_id, input.id);
-      if (claim.kind === 'foreign' || claim.kind === 'held') return attachmentRefused(id, claim);
+      if (claim.kind === 'foreign' || claim.kind === 'held')
+        return attachmentRefused(id, claim.kind);
       attachments.push(publicAttachment(record!));
     }
     return attachments;

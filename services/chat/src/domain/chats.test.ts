@@ -6,7 +6,7 @@ import {
   messagePreview,
   truncatePreview,
   unreadForAdmin,
-} from './chats.ts';
+} from './projections.ts';
 import type { ChatRecord } from './store.ts';
 
 describe('truncatePreview (seed 000: truncate(100))', () => {

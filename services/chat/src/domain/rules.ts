@@ -47,15 +47,12 @@ export function attachmentClaim(
 /** The store's answer when an attachment cannot go with the message. */
 export function attachmentRefused(
   attachmentId: AttachmentRecord['id'],
-  claim: Extract<AttachmentClaim, { kind: 'held' | 'foreign' }>,
+  why: 'held' | 'foreign',
 ): AppendError {
   return {
     error: 'attachment_invalid',
     attachment_id: attachmentId,
-    reason:
-      claim.kind === 'foreign'
-        ? 'does not belong to this chat'
-        : 'is already attached to a message',
+    reason: why === 'foreign' ? 'does not belong to this chat' : 'is already attached to a message',
   };
 }
 

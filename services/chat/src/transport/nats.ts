@@ -86,13 +86,17 @@ export function serveChatRpc(
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(
       'chat.rpc.operator_authenticate',
-      (req) => domain.authenticateOperator(req.email, req.password),
+      (req) => domain.operators.authenticateOperator(req.email, req.password),
       q,
     ),
-    serve('chat.rpc.operator_get', (req) => domain.getOperator(req.id), q),
-    serve('chat.rpc.operator_list', () => domain.listOperators(), q),
-    serve('chat.rpc.operator_create', (req) => domain.createOperator(req), q),
-    serve('chat.rpc.operator_update', (req) => domain.updateOperator(req.id, req.update), q),
+    serve('chat.rpc.operator_get', (req) => domain.operators.getOperator(req.id), q),
+    serve('chat.rpc.operator_list', () => domain.operators.listOperators(), q),
+    serve('chat.rpc.operator_create', (req) => domain.operators.createOperator(req), q),
+    serve(
+      'chat.rpc.operator_update',
+      (req) => domain.operators.updateOperator(req.id, req.update),
+      q,
+    ),
     serve('chat.rpc.attachment_get', (req) => domain.attachmentGet(req.id), q),
     serve('chat.rpc.notify_claim', (req) => domain.notifyClaim(req.chat_id, req.up_to_seq), q),
   ];
