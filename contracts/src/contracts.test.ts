@@ -12,7 +12,7 @@ const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../d
 const chatId = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
 
 describe('contracts', () => {
-  it('keeps seed 000 Step 7 field names', () => {
+  it('keeps the wire field names clients depend on', () => {
     expect(Object.keys(SupportMessage.shape)).toEqual(
       expect.arrayContaining(['id', 'content', 'sender_type', 'read_at', 'created_at']),
     );

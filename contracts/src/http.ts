@@ -138,7 +138,7 @@ export const ChatListQuery = z.strictObject({
 });
 export type ChatListQuery = z.infer<typeof ChatListQuery>;
 
-/** Seed 000: GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
+/** GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
 export const ChatListResponse = z.array(SupportChatListItem);
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
@@ -192,7 +192,7 @@ export const QueueResponse = z.array(QueueEntry);
 export const OperatorsPresenceResponse = z.array(OperatorPresence);
 export const SessionResponse = z.nullable(RoutingSession);
 
-// ---- online visitors & invitations (seed 004) ----
+// ---- online visitors & invitations ----
 export const OnlineVisitorsResponse = z.array(OnlineVisitor);
 export const InviteRequest = z.strictObject({
   message: z.pipe(
@@ -236,7 +236,7 @@ export const consoleRoutes = {
     query: ChatListQuery,
     response: ChatListResponse,
   },
-  /** Also marks the chat viewed by the operator (seed 000). */
+  /** Also marks the chat viewed by the operator. */
   getChat: { method: 'GET', path: '/api/admin/chats/:chat_id', response: AdminChatResponse },
   chatMessages: {
     method: 'GET',

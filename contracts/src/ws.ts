@@ -19,7 +19,7 @@ import {
 /**
  * WebSocket protocol at `/ws?token=<token>`: one JSON object per text frame, each with `type`.
  * Channels: `chat` (one chat: its visitor and operators), `admin` (all operators),
- * `operator` (one operator's private channel: assignments; seed 001's private-operator-{id}).
+ * `operator` (one operator's private channel: assignments).
  * A visitor connection also receives `invitation` frames addressed to it without subscribing.
  */
 
@@ -64,7 +64,7 @@ export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
-/** Widget tells where the visitor is (seed 004). */
+/** Widget tells where the visitor is. */
 export const PageViewFrame = z.extend(PageInfo, {
   type: z.literal('page_view'),
   timezone: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
@@ -127,7 +127,7 @@ export const ErrorFrame = z.object({
 });
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
-/** Seed 000 `ChatChannelMessage`, with chat_id. */
+/** A new message on a chat channel. */
 export const NewMessageFrame = z.object({
   type: z.literal('new_message'),
   chat_id: ChatId,
@@ -135,7 +135,7 @@ export const NewMessageFrame = z.object({
 });
 export type NewMessageFrame = z.infer<typeof NewMessageFrame>;
 
-/** Seed 000 `AdminNotificationMessage`, with the chat list item for live list updates. */
+/** Admin channel: a new message, with the chat list item for live list updates. */
 export const NewUserMessageFrame = z.object({
   type: z.literal('new_user_message'),
   chat_id: ChatId,
@@ -220,14 +220,14 @@ export const OperatorStateFrame = z.object({
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
-/** Admin channel: the list of visitors browsing now changed (seed 004). */
+/** Admin channel: the list of visitors browsing now changed. */
 export const VisitorsOnlineFrame = z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
 export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
 
-/** Visitor connection: an operator invites this visitor (seed 004); the widget opens. */
+/** Visitor connection: an operator invites this visitor; the widget opens. */
 export const InvitationFrame = z.object({
   type: z.literal('invitation'),
   chat_id: ChatId,

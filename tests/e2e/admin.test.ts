@@ -317,7 +317,7 @@ describe('operator console', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
   }, 60_000);
 
-  test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
+  test('console checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
     // Nobody online: these chats wait in the queue, so only visitor and operator lines show.
     await setStatus(boris, 'away');
     await setStatus(ada, 'away');
@@ -643,7 +643,7 @@ describe('operator console', () => {
     await ada.page.keyboard.press('Alt+N');
     await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
 
-    // Seed 000's Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
+    // Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
     const olga = visitors.find((x) => x.name.startsWith('Olga'))!;
     await expect
       .poll(

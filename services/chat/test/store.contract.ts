@@ -1,5 +1,5 @@
 /**
- * One behavioural contract for every ChatStore implementation (SQLite, MongoDB): the seed's rules
+ * One behavioural contract for every ChatStore implementation (SQLite, MongoDB): the product's rules
  * as the domain applies them over the store, exactly-once sends, gap-free seq under concurrency
  * from two store clients, pagination boundaries, notify claims, operators and attachments.
  * Requests go through the contracts schemas first, as they do at the NATS boundary.

@@ -80,29 +80,20 @@ export class SqliteChatStore implements ChatStore {
       const existing = this.sql.one('SELECT * FROM visitors WHERE id = ?', input.user_id);
       const current = existing ? toVisitor(existing) : null;
       const next = mergeVisitor(current, input);
-      if (current) {
-        this.sql.run(
-          'UPDATE visitors SET name = ?, email = ?, identified = ?, unsubscribed = ?, updated_at = ? WHERE id = ?',
-          next.name,
-          next.email,
-          next.identified ? 1 : 0,
-          next.unsubscribed ? 1 : 0,
-          input.now,
-          input.user_id,
-        );
-      } else {
-        this.sql.run(
-          `INSERT INTO visitors (id, name, email, identified, unsubscribed, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          input.user_id,
-          next.name,
-          next.email,
-          next.identified ? 1 : 0,
-          next.unsubscribed ? 1 : 0,
-          input.now,
-          input.now,
-        );
-      }
+      this.sql.run(
+        `INSERT INTO visitors (id, name, email, identified, unsubscribed, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+           identified = excluded.identified, unsubscribed = excluded.unsubscribed,
+           updated_at = excluded.updated_at`,
+        input.user_id,
+        next.name,
+        next.email,
+        next.identified ? 1 : 0,
+        next.unsubscribed ? 1 : 0,
+        input.now,
+        input.now,
+      );
       this.sql.run(
         'UPDATE support_chats SET user_email = ?, user_name = ?, identified = ? WHERE user_id = ?',
         next.email,

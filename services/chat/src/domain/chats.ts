@@ -41,7 +41,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /**
- * The chat service's rules (seed 000 Steps 1–3, issue 3), over a ChatStore. Every change
+ * The chat service's operations (docs/PRODUCT.md, Chats and messages), over a ChatStore. Every change
  * publishes its event after the store call returned, i.e. after the write is durable.
  */
 export class ChatDomain {
@@ -146,7 +146,7 @@ export class ChatDomain {
   // ---------------------------------------------------------------- messages
 
   /**
-   * Seed 000's `messages.create` with its callbacks: last_message_at, auto-unarchive on a user
+   * Appends a message with what follows from it: last_message_at, auto-unarchive on a user
    * message, then the broadcast. A resend (same client_id) returns the stored message and
    * broadcasts nothing, unless its first broadcast was never confirmed (then it is retried with
    * the same JetStream msgId, so subscribers still see it once).

@@ -10,7 +10,7 @@ import type { ChatListCursor, ChatRecord, OperatorRecord } from './store.ts';
 
 /** How stored chats, messages and operators look to clients: previews, list items, cursors. */
 
-/** Seed 000's `truncate(100)`: at most 100 characters, cut on a code point, with an ellipsis. */
+/** The list preview: at most 100 characters, cut on a code point, with an ellipsis. */
 export function truncatePreview(text: string, length = PREVIEW_LENGTH): string {
   const chars = Array.from(text);
   if (chars.length <= length) return text;
@@ -34,7 +34,7 @@ export function messagePreview(
   return truncatePreview(attachments.length > 1 ? `${label} +${attachments.length - 1}` : label);
 }
 
-/** Seed 000 `unread_for_admin?`: a user message newer than the console's last view. */
+/** Unread for operators: a visitor message newer than the console's last view. */
 export function unreadForAdmin(chat: ChatRecord): boolean {
   return chat.last_user_seq > chat.admin_viewed_seq;
 }

@@ -22,7 +22,7 @@ import type { NotifyClaimReason } from '@parley/contracts/nats';
  * rules need, each documented with the guarantee every implementation must give.
  */
 
-/** A chat as stored: seed 000's columns plus the denormalized summary the console list needs. */
+/** A chat as stored: its own fields plus the denormalized summary the console list needs. */
 export interface ChatRecord {
   id: ChatId;
   user_id: UserId;
@@ -73,7 +73,7 @@ export interface NewMessage {
   attachment_ids: AttachmentId[];
   /** Preview for the chat list (already truncated by the domain). */
   preview: string;
-  /** Clear archived_at in the same write (seed 000: a user message reactivates the chat). */
+  /** Clear archived_at in the same write (a visitor's message reactivates the chat). */
   unarchive: boolean;
   now: string;
 }

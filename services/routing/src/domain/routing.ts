@@ -172,7 +172,7 @@ export class RoutingService {
     await this.store.tick();
   }
 
-  /** Seed 004: the operator writes first to a visitor who is browsing. */
+  /** An invitation: the operator writes first to a visitor who is browsing (docs/PRODUCT.md). */
   async invite(
     operatorId: OperatorId,
     userId: UserId,
