@@ -63,36 +63,56 @@ function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', tim
   });
 }
 
+/**
+ * Starts a server binary on a port and data folder of its own, and resolves once the port
+ * accepts connections; the folder is removed on stop unless the caller gave it.
+ */
+async function startServer(spec: {
+  program: 'nats-server' | 'redis-server';
+  scheme: 'nats' | 'redis';
+  port: number;
+  dir: string;
+  ownDir: boolean;
+  args: string[];
+}): Promise<ManagedProcess> {
+  const proc = spawn(spec.program, spec.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.once('error', (e) => (stderr += String(e)));
+  try {
+    await waitForPort(spec.port);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw new Error(`${spec.program} did not start (is it installed?): ${stderr || String(e)}`, {
+      cause: e,
+    });
+  }
+  return {
+    url: `${spec.scheme}://127.0.0.1:${spec.port}`,
+    port: spec.port,
+    dir: spec.dir,
+    proc,
+    stop: async () => {
+      await stopProcess(proc);
+      if (spec.ownDir) rmSync(spec.dir, { recursive: true, force: true });
+    },
+    kill: () => stopProcess(proc, 'SIGKILL'),
+  };
+}
+
 export async function startNatsServer(
   opts: { port?: number; dir?: string } = {},
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-nats-'));
-  const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  proc.once('error', (e) => (stderr += String(e)));
-  try {
-    await waitForPort(port);
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw new Error(`nats-server did not start (is it installed?): ${stderr || String(e)}`, {
-      cause: e,
-    });
-  }
-  return {
-    url: `nats://127.0.0.1:${port}`,
+  return startServer({
+    program: 'nats-server',
+    scheme: 'nats',
     port,
     dir,
-    proc,
-    stop: async () => {
-      await stopProcess(proc);
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
-    },
-    kill: () => stopProcess(proc, 'SIGKILL'),
-  };
+    ownDir: !opts.dir,
+    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+  });
 }
 
 export async function startRedisServer(
@@ -100,43 +120,27 @@ export async function startRedisServer(
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    opts.appendonly === false ? 'no' : 'yes',
-    '--appendfsync',
-    'everysec',
-  ];
-  const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  proc.once('error', (e) => (stderr += String(e)));
-  try {
-    await waitForPort(port);
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw new Error(`redis-server did not start (is it installed?): ${stderr || String(e)}`, {
-      cause: e,
-    });
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
+  return startServer({
+    program: 'redis-server',
+    scheme: 'redis',
     port,
     dir,
-    proc,
-    stop: async () => {
-      await stopProcess(proc);
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
-    },
-    kill: () => stopProcess(proc, 'SIGKILL'),
-  };
+    ownDir: !opts.dir,
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      opts.appendonly === false ? 'no' : 'yes',
+      '--appendfsync',
+      'everysec',
+    ],
+  });
 }
 
 /**
