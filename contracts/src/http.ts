@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
-import { AttachmentId, ClientId, IsoDate, OperatorId } from './ids.ts';
+import { IsoDate, OperatorId } from './ids.ts';
 import { int, intBetween, nonNegativeInt } from './int.ts';
 import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
   MessageContent,
+  SendMessageBody,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -123,19 +124,9 @@ export const MessagesPage = z.object({
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
-export const SendMessageRequest = /* @__PURE__ */ z
-  .strictObject({
-    content: MessageContent,
-    client_id: ClientId,
-    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
-  })
-  .check(
-    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-      message: 'content must not be blank',
-      path: ['content'],
-    }),
-  );
-export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+export { SendMessageBody };
+export const SendMessageRequest = SendMessageBody;
+export type SendMessageRequest = SendMessageBody;
 
 export const SendMessageResponse = z.object({ message: SupportMessage, duplicate: z.boolean() });
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
@@ -147,7 +138,7 @@ export const ChatListQuery = z.strictObject({
 });
 export type ChatListQuery = z.infer<typeof ChatListQuery>;
 
-/** Seed 000: GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
+/** GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
 export const ChatListResponse = z.array(SupportChatListItem);
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
@@ -201,7 +192,7 @@ export const QueueResponse = z.array(QueueEntry);
 export const OperatorsPresenceResponse = z.array(OperatorPresence);
 export const SessionResponse = z.nullable(RoutingSession);
 
-// ---- online visitors & invitations (seed 004) ----
+// ---- online visitors & invitations ----
 export const OnlineVisitorsResponse = z.array(OnlineVisitor);
 export const InviteRequest = z.strictObject({
   message: z.pipe(
@@ -245,7 +236,7 @@ export const consoleRoutes = {
     query: ChatListQuery,
     response: ChatListResponse,
   },
-  /** Also marks the chat viewed by the operator (seed 000). */
+  /** Also marks the chat viewed by the operator. */
   getChat: { method: 'GET', path: '/api/admin/chats/:chat_id', response: AdminChatResponse },
   chatMessages: {
     method: 'GET',

@@ -16,7 +16,7 @@ export const PREVIEW_LENGTH = 100;
 export const MAX_NAME_LENGTH = 100;
 export const MAX_EMAIL_LENGTH = 254;
 
-/** 'system' records transfers, closes and joins in the history (seed 001). */
+/** 'system' records transfers, closes and joins in the history. */
 export const SenderType = z.enum(['user', 'admin', 'system']);
 export type SenderType = z.infer<typeof SenderType>;
 
@@ -34,7 +34,7 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
-/** Seed 000 Step 7 `SupportMessage`, extended with chat_id, client_id, seq and sender details. */
+/** A message as clients see it (docs/PRODUCT.md, People and the model). */
 export const SupportMessage = z.object({
   id: MessageId,
   chat_id: ChatId,
@@ -52,7 +52,7 @@ export const SupportMessage = z.object({
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
 
-/** Seed 000 Step 7 `SupportChat`: what a visitor gets from GET /api/support_chat. */
+/** What a visitor gets from GET /api/support_chat: their one chat and its newest messages. */
 export const SupportChat = z.object({
   id: ChatId,
   messages: z.array(SupportMessage),
@@ -64,7 +64,7 @@ export const SupportChat = z.object({
 });
 export type SupportChat = z.infer<typeof SupportChat>;
 
-/** Seed 000 Step 7 `SupportChatListItem`, plus the visitor's name and the chat's last seq. */
+/** A chat in the console list (docs/PRODUCT.md, Chats and messages). */
 export const SupportChatListItem = z.object({
   id: ChatId,
   user_id: UserId,
@@ -81,7 +81,7 @@ export const SupportChatListItem = z.object({
 });
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 
-/** Seed 000 Step 7 `AdminSupportChat`, plus paging and visitor details. */
+/** A chat as the console opens it: visitor details and the newest messages, paged. */
 export const AdminSupportChat = z.object({
   id: ChatId,
   user_id: UserId,
@@ -121,7 +121,7 @@ export const Operator = z.object({
 });
 export type Operator = z.infer<typeof Operator>;
 
-/** Operator availability (seed 002). */
+/** Operator availability (docs/PRODUCT.md, Operators and routing). */
 export const OperatorStatus = z.enum(['online', 'away', 'offline']);
 export type OperatorStatus = z.infer<typeof OperatorStatus>;
 
@@ -139,7 +139,7 @@ export const OperatorPresence = z.object({
 });
 export type OperatorPresence = z.infer<typeof OperatorPresence>;
 
-/** Routing session of a chat (seed 001's ticket). */
+/** Routing session of a chat: one stretch from a visitor's message to its close. */
 export const SessionStatus = z.enum(['waiting', 'active', 'closed']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
@@ -172,7 +172,7 @@ export const QueueEntry = z.object({
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
-/** What the widget reports about where the visitor is (seed 004). */
+/** What the widget reports about where the visitor is. */
 export const PageInfo = z.object({
   url: /* @__PURE__ */ z.string().check(z.maxLength(2000)),
   title: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(300))),
@@ -180,7 +180,7 @@ export const PageInfo = z.object({
 });
 export type PageInfo = z.infer<typeof PageInfo>;
 
-/** A visitor browsing now, for the console's online list (seed 004). */
+/** A visitor browsing now, for the console's online list. */
 export const OnlineVisitor = z.object({
   user_id: UserId,
   name: z.nullable(z.string()),
@@ -226,6 +226,36 @@ export const MessageContent = z.pipe(
     .string()
     .check(z.maxLength(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`)),
 );
+
+/** Attachments one message may carry. */
+export const MAX_MESSAGE_ATTACHMENTS = 10;
+
+/** The fields of a send, the same in the `send_message` frame and POST …/messages. */
+export const sendMessageFields = {
+  content: MessageContent,
+  client_id: ClientId,
+  attachment_ids: z._default(
+    /* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(MAX_MESSAGE_ATTACHMENTS)),
+    [],
+  ),
+};
+/** A message is text, attachments or both: never neither. */
+export const contentOrAttachments = z.refine<{
+  content: string;
+  attachment_ids: readonly unknown[];
+}>((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+  message: 'content must not be blank',
+  path: ['content'],
+});
+
+/**
+ * What a client sends to post a message. REST takes it as the body (strict: unknown keys are a
+ * bad request); the WebSocket frame adds `type` and `chat_id` to the same fields and rule.
+ */
+export const SendMessageBody = /* @__PURE__ */ z
+  .strictObject(sendMessageFields)
+  .check(contentOrAttachments);
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
 export const VisitorName = /* @__PURE__ */ z
   .string()

@@ -10,11 +10,20 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startService, type ManagedProcess } from '@parley/runtime/testing';
+import {
+  repoRoot,
+  startService,
+  type ManagedProcess,
+  startStack,
+  type Stack,
+  launchBrowser,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+  type TestWsClient,
+} from '@parley/runtime/testing';
 import { http, type OperatorStatus } from '@parley/contracts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
 
 const screenshots = path.join(repoRoot, 'docs', 'screenshots');
 
@@ -308,7 +317,7 @@ describe('operator console', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
   }, 60_000);
 
-  test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
+  test('console checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
     // Nobody online: these chats wait in the queue, so only visitor and operator lines show.
     await setStatus(boris, 'away');
     await setStatus(ada, 'away');
@@ -634,7 +643,7 @@ describe('operator console', () => {
     await ada.page.keyboard.press('Alt+N');
     await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
 
-    // Seed 000's Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
+    // Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
     const olga = visitors.find((x) => x.name.startsWith('Olga'))!;
     await expect
       .poll(

@@ -9,12 +9,17 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { repoRoot } from '@parley/runtime/testing';
+import {
+  repoRoot,
+  startStack,
+  type Stack,
+  launchBrowser,
+  api,
+  loginOperator,
+  wsClient,
+} from '@parley/runtime/testing';
 import { http } from '@parley/contracts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
 import { buildApp } from '../../scripts/lib/apps.ts';
-import { api, loginOperator, wsClient } from '../support/api.ts';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');

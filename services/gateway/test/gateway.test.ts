@@ -1,7 +1,7 @@
 /**
  * The gateway against real NATS and the real chat service (two gateway replicas): identity,
  * channel authorization, hostile input, resume after reconnect, cross-replica fan-out, typing,
- * the seed 000 REST endpoints, login limits and graceful shutdown.
+ * the REST endpoints (docs/PRODUCT.md), login limits and graceful shutdown.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,15 +12,16 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ws as wsc } from '@parley/contracts';
 import { signUnsubscribeToken } from '@parley/runtime';
-import { waitFor } from '@parley/runtime/testing';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import {
+  waitFor,
+  startStack,
+  type Stack,
   api,
   createVisitor,
   loginOperator,
   wsClient,
   type TestWsClient,
-} from '../../../tests/support/api.ts';
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 let admin: http.LoginResponse;
@@ -493,7 +494,7 @@ describe('live chat across two gateway replicas', () => {
   });
 });
 
-describe('seed 000 REST endpoints', () => {
+describe('REST endpoints', () => {
   it('stores a message once per client_id and reads, marks read, archives and auto-unarchives', async () => {
     const visitor = await createVisitor(stack, { name: 'Rest Visitor' });
     const empty = await api<http.MessagesPage & { id: string; last_seq: number }>(

@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import type { Db, MongoClient } from 'mongodb';
 import {
   connectBus,
-  Counter,
   createMetrics,
   logConnectionErrors,
   resolveSecret,
@@ -12,6 +11,7 @@ import {
   type Lifecycle,
   type Logger,
 } from '@parley/runtime';
+import { createNotifyMetrics } from './metrics.ts';
 import type { NotifyConfig } from './config.ts';
 import { agendaScheduler, createAgenda, defineUnreadReplyJob } from './adapters/agenda.ts';
 import { natsChatPort } from './adapters/chat-nats.ts';
@@ -22,7 +22,7 @@ import type { EmailLog, Mailer } from './domain/ports.ts';
 import { consumeChatEvents, serveOutbox } from './transport/nats.ts';
 
 /** Composition root: stores → Agenda → domain → durable consumer + outbox RPC. */
-export async function startNotifyService(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
+export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
   const unsubscribeSecret = resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg);
   const instance = `notify-${os.hostname()}-${process.pid}`;
 
@@ -47,23 +47,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   }
 
   const registry = createMetrics('notify');
-  const eventsHandled = new Counter({
-    name: 'notify_events_total',
-    help: 'Chat events handled by the durable consumer, by event and result',
-    labelNames: ['event', 'result'] as const,
-    registers: [registry],
-  });
-  const jobsStarted = new Counter({
-    name: 'notify_jobs_started_total',
-    help: 'Unread-reply jobs started on this replica',
-    registers: [registry],
-  });
-  const jobsCompleted = new Counter({
-    name: 'notify_jobs_completed_total',
-    help: 'Unread-reply jobs finished on this replica, by outcome (sent is the only one that emails)',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
+  const { eventsHandled, jobsStarted, jobsCompleted } = createNotifyMetrics(registry);
 
   let mailer: Mailer;
   if (cfg.SENDGRID_API_KEY) {

@@ -1,14 +1,8 @@
 import { z } from 'zod';
-import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
+import { baseConfig, httpPort, envDuration, loadConfig } from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
-  HTTP_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .default(8082)
-    .describe('Port of the ops server (/healthz, /readyz, /metrics)'),
+  HTTP_PORT: httpPort(8082, 'Port of the ops server (/healthz, /readyz, /metrics)'),
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')

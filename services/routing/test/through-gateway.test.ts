@@ -5,8 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, SupportChat } from '@parley/contracts';
 import type { ws } from '@parley/contracts';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
-import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
+import {
+  startStack,
+  type Stack,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 

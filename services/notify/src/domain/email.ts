@@ -50,7 +50,7 @@ export interface RenderedEmail {
   headers: Record<string, string>;
 }
 
-/** The unread-reply email (seed 000 "Email Template Tips"): plain text and HTML parts. */
+/** The unread-reply email (docs/PRODUCT.md): plain text and HTML parts. */
 export function renderUnreadReplyEmail(input: RenderInput): RenderedEmail {
   const product = sanitizeHeader(input.productName);
   const subject = sanitizeHeader(input.subjectTemplate.replaceAll('{product}', product));

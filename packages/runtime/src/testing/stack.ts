@@ -14,9 +14,10 @@ import {
   startRedisServer,
   startService,
   type ManagedProcess,
-} from '@parley/runtime/testing';
-import { startDemoServer } from '../../scripts/lib/demo-server.ts';
-import { buildApp } from '../../scripts/lib/apps.ts';
+} from './processes.ts';
+// The demo host page and the app builds are the same ones `npm start` uses.
+import { startDemoServer } from '../../../../scripts/lib/demo-server.ts';
+import { buildApp } from '../../../../scripts/lib/apps.ts';
 
 export type ServiceName = 'gateway' | 'chat' | 'routing' | 'notify';
 
