@@ -82,13 +82,14 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
-  const agenda = await createAgenda({
+  const { agenda, redisReady: jobsRedisReady } = await createAgenda({
     name: instance,
     ...(mongoDb
       ? { mongo: mongoDb }
       : { redis: { url: cfg.REDIS_URL, keyPrefix: cfg.REDIS_PREFIX } }),
     processEveryMs: cfg.JOB_POLL_INTERVAL,
     lockLifetimeMs: cfg.JOB_LOCK_LIFETIME,
+    logger,
   });
   agenda.on('error', (err) => logger.error({ err }, 'agenda error'));
 
@@ -129,6 +130,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     checks: [
       { name: 'nats', check: () => bus.isConnected() },
       ...(redis ? [{ name: 'redis', check: () => redis?.status === 'ready' }] : []),
+      ...(jobsRedisReady ? [{ name: 'redis-jobs', check: jobsRedisReady }] : []),
       ...(mongoDb
         ? [{ name: 'mongo', check: async () => Boolean(await mongoDb?.command({ ping: 1 })) }]
         : []),

@@ -26,6 +26,7 @@ const DELAY_MS = 2000;
 
 let nats: ManagedProcess;
 let redis: ManagedProcess;
+let redisDir: string;
 let dataDir: string;
 let chat: Service;
 let bus: Bus;
@@ -144,7 +145,8 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
         : {};
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-notify-'));
     nats = await startNatsServer();
-    redis = await startRedisServer();
+    redisDir = mkdtempSync(path.join(os.tmpdir(), 'parley-notify-redis-'));
+    redis = await startRedisServer({ dir: redisDir, appendfsync: 'always' });
     chat = await startService('chat', { NATS_URL: nats.url, DATA_DIR: dataDir });
     bus = await connectBus({
       servers: nats.url,
@@ -161,6 +163,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     await redis?.stop();
     await nats?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (redisDir) rmSync(redisDir, { recursive: true, force: true });
   });
 
   it('emails once, after the delay, with the reply, a widget link and a working unsubscribe link', async () => {
@@ -390,4 +393,51 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     );
     expect(await emailsFor(chatId)).toHaveLength(1);
   });
+
+  it.runIf(backend === 'redis').each(['SIGKILL', 'SIGTERM'] as const)(
+    'survives a Redis restart (%s): not ready while Redis is away, the email due later goes out once',
+    async (signal) => {
+      const replicas = live();
+      const { chatId } = await newVisitor({ email: `blink-${signal}@example.com` });
+      const scheduledBefore = await counter(replicas, 'notify_events_total', {
+        event: 'message_created',
+        result: 'scheduled',
+      });
+      await reply(chatId, `Sent before Redis went away (${signal}).`);
+      await waitFor(
+        async () =>
+          (await counter(replicas, 'notify_events_total', {
+            event: 'message_created',
+            result: 'scheduled',
+          })) > scheduledBefore,
+        { timeoutMs: 20_000, what: 'the job to be scheduled' },
+      );
+      const port = redis.port;
+      if (signal === 'SIGKILL') await redis.kill();
+      else await redis.stop();
+      for (const svc of replicas) {
+        await waitFor(async () => (await fetch(`${svc.url}/readyz`)).status === 503, {
+          what: 'notify to report not ready while Redis is away',
+        });
+      }
+      redis = await startRedisServer({ port, dir: redisDir, appendfsync: 'always' });
+      for (const svc of replicas) {
+        await waitFor(async () => (await fetch(`${svc.url}/readyz`)).ok, {
+          timeoutMs: 20_000,
+          what: 'notify to be ready again after Redis is back',
+        });
+      }
+      const email = await firstEmailFor(chatId, 'the email after Redis is back', 30_000);
+      expect(email.text).toContain(`Sent before Redis went away (${signal}).`);
+      for (const svc of replicas) expect(svc.proc.exitCode).toBeNull();
+      for (const svc of replicas) expect(svc.logs()).not.toContain('uncaught');
+      // A second job run (a duplicate) would add a second email: give every replica a poll.
+      const sentNow = await completed('sent');
+      const check = await newVisitor({ email: `after-${signal}@example.com` });
+      await reply(check.chatId, 'A later reply, sent after the restart.');
+      await firstEmailFor(check.chatId, 'a later email');
+      await waitForOutcome('sent', sentNow);
+      expect(await emailsFor(chatId)).toHaveLength(1);
+    },
+  );
 });
