@@ -194,9 +194,17 @@ function memberKey(m: Member): string {
   return `${m.kind === 'operator' ? 'o' : 'v'}|${m.id}|${m.connectionId}`;
 }
 
-/** Maps a Lua error reply ("conflict Some message") to the matching AppError. */
+/** Replies Redis gives while it cannot serve yet (loading its data after a restart, ...). */
+const REDIS_BUSY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * Maps a Lua error reply ("conflict Some message") to the matching AppError, and anything that
+ * is not a reply from Redis (refused, reset, closed, out of retries) to `unavailable`.
+ */
 function toAppError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
+  if (err.name !== 'ReplyError' || REDIS_BUSY.test(err.message))
+    return new AppError('unavailable', 'Routing store (Redis) is unreachable; try again shortly');
   const match = /^(\w+) (.*)$/s.exec(err.message);
   const code = match ? ErrorCode.safeParse(match[1]) : undefined;
   if (match && code?.success) return new AppError(code.data, match[2] ?? '');
@@ -240,6 +248,15 @@ export function parseChanges<R>(encoded: string): Changes<R> {
   };
 }
 
+/** Every Redis call of the store goes through here, so callers only ever see AppErrors. */
+async function guard<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
+
 export function createRedisStore(opts: {
   url: string;
   prefix: string;
@@ -257,16 +274,11 @@ export function createRedisStore(opts: {
     redis.defineCommand(`routing_${name}`, { numberOfKeys: 0, lua: `${prelude}\n${body}` });
     const fn = (redis as unknown as DefinedCommands)[`routing_${name}`]?.bind(redis);
     if (!fn) throw new Error(`Redis script ${name} was not defined`);
-    commands[name] = (...args) => fn(opts.prefix, ...args);
+    commands[name] = (...args) => guard(fn(opts.prefix, ...args));
   }
 
   async function run<R>(name: ScriptName, ...args: Array<string | number>): Promise<Changes<R>> {
-    let encoded: string;
-    try {
-      encoded = String(await commands[name](...args));
-    } catch (err) {
-      throw toAppError(err);
-    }
+    const encoded = String(await commands[name](...args));
     return parseChanges<R>(encoded);
   }
 
@@ -317,7 +329,8 @@ export function createRedisStore(opts: {
         op.max_chats,
         op.active ? '1' : '0',
       ),
-    hasOperator: async (operatorId) => (await redis.exists(`${opts.prefix}op:${operatorId}`)) === 1,
+    hasOperator: async (operatorId) =>
+      (await guard(redis.exists(`${opts.prefix}op:${operatorId}`))) === 1,
     connection: (gatewayId, member, connected, visitor: VisitorConnectionInfo | null, at) =>
       run(
         'connection',
@@ -414,14 +427,8 @@ export function createRedisStore(opts: {
           blocking = redis.duplicate();
           opts.onClient?.(blocking);
         }
-        const reply = (await blocking.xread(
-          'COUNT',
-          50,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          outboxKey,
-          after,
+        const reply = (await guard(
+          blocking.xread('COUNT', 50, 'BLOCK', blockMs, 'STREAMS', outboxKey, after),
         )) as Array<[string, Array<[string, string[]]>]> | null;
         const entries = reply?.[0]?.[1] ?? [];
         return entries.map(([id, fields]) => ({
