@@ -192,6 +192,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     const token = decodeURIComponent(link[1]);
     expect(await verifyUnsubscribeToken(UNSUBSCRIBE_SECRET, token)).toBe(userId);
     expect(email.headers?.['List-Unsubscribe']).toBe(`<${link[0]}>`);
+    expect(email.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
 
   it('sends nothing when the visitor reads the reply before the delay', async () => {
@@ -225,7 +226,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     expect(await counter(live(), 'notify_jobs_started_total')).toBe(startedBefore + 1);
   });
 
-  it("stops emailing a visitor who followed the email's unsubscribe link (through the gateway, no login)", async () => {
+  it("stops emailing a visitor who confirmed the email's unsubscribe link (GET/HEAD only ask; POST, also one-click, unsubscribes)", async () => {
     const gateway = await startService('gateway', {
       NATS_URL: nats.url,
       DATA_DIR: dataDir,
@@ -238,10 +239,30 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     const email = await firstEmailFor(chatId, 'the first email');
     const link = new URL(/\S+\/api\/unsubscribe\?token=\S+/.exec(email.text)?.[0] ?? '');
     expect(link.origin).toBe(PUBLIC_URL);
-    const res = await fetch(`${gateway.url}${link.pathname}${link.search}`);
+    const url = `${gateway.url}${link.pathname}${link.search}`;
+    const unsubscribed = async () =>
+      (await bus.request('chat.rpc.visitor_profile', { user_id: userId }))?.unsubscribed;
+
+    // A mail scanner prefetching the link (HEAD, GET) changes nothing; GET asks to confirm.
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
+    const confirm = await fetch(url);
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html).toContain('<form method="post" action="">');
+    expect(html).toContain('<button type="submit">Unsubscribe</button>');
+    expect(await unsubscribed()).toBe(false);
+
+    // RFC 8058 one-click: a POST to the same URL, as a mail client sends it.
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(res.status).toBe(200);
-    const profile = await bus.request('chat.rpc.visitor_profile', { user_id: userId });
-    expect(profile?.unsubscribed).toBe(true);
+    expect(await res.text()).toContain('Unsubscribed');
+    expect(await unsubscribed()).toBe(true);
+    const forged = await fetch(url.replace(/token=[^&]+/, 'token=forged'), { method: 'POST' });
+    expect(forged.status).toBe(400);
 
     const before = await completed('unsubscribed');
     await reply(chatId, 'Second reply.');
