@@ -34,6 +34,8 @@ import {
 } from '@parley/runtime/testing';
 
 export const GRACE_MS = 400;
+/** How long a chat returned to the queue keeps away from the operator who returned it. */
+export const RETURN_GRACE_MS = 1500;
 
 type Recorded = { [S in EventSubject]: { subject: S; payload: EventPayload<S> } }[EventSubject];
 
@@ -200,6 +202,7 @@ export async function startBed(): Promise<Bed> {
     REDIS_URL: redisServer.url,
     OPERATOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
     VISITOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
+    RETURN_TO_QUEUE_GRACE: `${RETURN_GRACE_MS}ms`,
     GATEWAY_HEARTBEAT_TIMEOUT: '3s',
     TICK_INTERVAL: '50ms',
     OUTBOX_LEASE: '2s',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ChatId } from '@parley/contracts';
 import { waitFor } from '@parley/runtime/testing';
-import { startBed, type Bed } from './harness.ts';
+import { RETURN_GRACE_MS, startBed, type Bed } from './harness.ts';
 
 let bed: Bed;
 
@@ -476,6 +476,37 @@ describe('transfer', () => {
       (await assignedTo(c2.chatId)) &&
         (await bed.request('routing.rpc.session', { chat_id: c2.chatId }))?.operator?.id,
     ).toBe(anna.id);
+  });
+});
+
+describe('back to the queue', () => {
+  it('gives a chat the sole online operator returned back to them when nobody else took it in time', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const c1 = await bed.visitorWrites();
+    await assignedTo(c1.chatId);
+    const asAnna = { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' } as const;
+    const beforeReturn = bed.log.mark();
+    const returned = await bed.request('routing.rpc.transfer', {
+      chat_id: c1.chatId,
+      actor: asAnna,
+      to_operator_id: null,
+    });
+    const returnedAt = Date.now();
+    // "Someone else, please": not straight back to Anna, and a newer visitor goes to her first.
+    expect(returned).toMatchObject({ status: 'waiting', queue_position: 1, operator: null });
+    const c2 = await bed.visitorWrites();
+    expect((await assignedTo(c2.chatId)).operator_id).toBe(anna.id);
+    // Nobody else came: after the grace period the free operator, Anna, gets it again.
+    const back = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === c1.chatId,
+      { after: beforeReturn, timeoutMs: RETURN_GRACE_MS + 8000 },
+    );
+    expect(back.operator_id).toBe(anna.id);
+    expect(Date.now() - returnedAt).toBeGreaterThanOrEqual(RETURN_GRACE_MS - 100);
+    expect(await bed.request('routing.rpc.queue', {})).toEqual([]);
   });
 });
 

@@ -262,6 +262,8 @@ export function createRedisStore(opts: {
   prefix: string;
   operatorGraceMs: number;
   visitorGraceMs: number;
+  /** How long a chat returned to the queue keeps away from the operator who returned it. */
+  returnGraceMs: number;
   gatewayTimeoutMs: number;
   /** Every client this store opens reports its connection errors here. */
   onClient?: (client: Redis) => void;
@@ -315,6 +317,7 @@ export function createRedisStore(opts: {
         i.actorIsAdmin ? '1' : '0',
         i.to ?? '',
         i.force ? '1' : '0',
+        opts.returnGraceMs,
       ),
     close: (chatId, actor) =>
       run('close', chatId, actor.kind, actor.id, actor.isAdmin ? '1' : '0', actor.name),

@@ -126,6 +126,7 @@ local function do_assign(chat, op_id, reason, from_id)
   redis.call('HSET', k_session(chat), 'status', 'active', 'operator_id', op_id,
     'operator_name', op.name, 'assigned_at', NOW)
   redis.call('HDEL', k_session(chat), 'declined_by')
+  redis.call('ZREM', K_TIMERS, 'decl|' .. chat)
   redis.call('SADD', k_op_chats(op_id), chat)
   redis.call('HSET', k_op(op_id), 'last_assigned', NOW)
   table.insert(out.assigned, {
