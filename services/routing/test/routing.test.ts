@@ -479,6 +479,41 @@ describe('transfer', () => {
   });
 });
 
+describe('queue order', () => {
+  it('queues chats in the order the chat service stored their messages, whichever replica reads them first', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 1 });
+    // Stored 1–12 ms apart; the events reach the two replicas in the opposite order.
+    const t0 = Date.now() - 1000;
+    const stored = [0, 1, 3, 7, 12].map((ms) => new Date(t0 + ms));
+    const chats: ChatId[] = [];
+    for (const writtenAt of [...stored].reverse()) {
+      const c = await bed.visitorWrites({ writtenAt });
+      chats.unshift(c.chatId);
+    }
+    await waitFor(async () => (await bed.request('routing.rpc.queue', {})).length === 5, {
+      what: 'all five chats in the queue',
+    });
+    expect((await bed.request('routing.rpc.queue', {})).map((q) => q.chat_id)).toEqual(chats);
+
+    // Served in that order.
+    const served: ChatId[] = [];
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    for (let i = 0; i < chats.length; i++) {
+      const a = await bed.log.wait(
+        'routing.evt.assigned',
+        (e) => e.operator_id === anna.id && !served.includes(e.session.chat_id),
+      );
+      served.push(a.session.chat_id);
+      await bed.request('routing.rpc.close', {
+        chat_id: a.session.chat_id,
+        actor: { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' },
+      });
+    }
+    expect(served).toEqual(chats);
+  });
+});
+
 describe('back to the queue', () => {
   it('gives a chat the sole online operator returned back to them when nobody else took it in time', async () => {
     const anna = await bed.operator('Anna');

@@ -25,7 +25,6 @@ local function k_gw(id) return P .. 'gw:' .. id end
 local function k_gw_closed(id) return P .. 'gw:' .. id .. ':closed' end
 local K_OPS = P .. 'ops'
 local K_QUEUE = P .. 'queue'
-local K_QSEQ = P .. 'queue:seq'
 local K_QPOS = P .. 'queue:published'
 local K_TIMERS = P .. 'timers'
 local K_GWS = P .. 'gateways'
@@ -98,10 +97,11 @@ local function session_view(chat)
   return s
 end
 
--- Tail of the queue: a growing counter keeps arrival order.
-local function enqueue_back(chat)
-  local seq = redis.call('INCR', K_QSEQ)
-  redis.call('ZADD', K_QUEUE, seq, chat)
+-- Into the queue by its order key: when the chat service stored the visitor's first message
+-- (epoch ms), so the queue keeps the order the messages were written in, whichever replica
+-- happened to read which message first.
+local function enqueue_back(chat, order_key)
+  redis.call('ZADD', K_QUEUE, order_key, chat)
   redis.call('HSET', k_session(chat), 'queued_at', NOW)
   out.queue_changed = true
 end
@@ -109,9 +109,11 @@ end
 -- Front of the queue, in the given order (the first element ends up at the very front).
 local function enqueue_front(chats)
   if #chats == 0 then return end
+  -- Arrivals have positive scores (their order key); the front is below zero, so a late
+  -- arrival with an early order key still queues behind the chats put back at the front.
   local head = redis.call('ZRANGE', K_QUEUE, 0, 0, 'WITHSCORES')
   local min = 0
-  if #head > 0 then min = tonumber(head[2]) end
+  if #head > 0 and tonumber(head[2]) < 0 then min = tonumber(head[2]) end
   for i, chat in ipairs(chats) do
     redis.call('ZADD', K_QUEUE, min - (#chats - i + 1), chat)
     redis.call('HSET', k_session(chat), 'queued_at', NOW)
@@ -218,7 +220,8 @@ local function requeue_operator(op_id, reason)
     if s then table.insert(sessions, s) end
   end
   table.sort(sessions, function(a, b)
-    local qa, qb = tonumber(a.created_at), tonumber(b.created_at)
+    local qa = tonumber(a.order_key or a.created_at)
+    local qb = tonumber(b.order_key or b.created_at)
     if qa == qb then return a.chat_id < b.chat_id end
     return qa < qb
   end)
