@@ -158,6 +158,11 @@ export const RoutingSession = z.object({
   created_at: IsoDate,
   assigned_at: z.nullable(IsoDate),
   closed_at: z.nullable(IsoDate),
+  /**
+   * Set while a waiting visitor has been gone past the visitor grace period: not handed out
+   * automatically; taken by hand only when they left an email. Absent from older servers.
+   */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -170,6 +175,8 @@ export const QueueEntry = z.object({
   position: positiveInt(),
   waiting_since: IsoDate,
   last_message_preview: z.nullable(z.string()),
+  /** The visitor left while waiting (see RoutingSession.visitor_left_at). */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 

@@ -181,6 +181,7 @@ export interface Bed {
     chatId?: ChatId;
     userId?: UserId;
     name?: string;
+    email?: string;
     text?: string;
     /** When the chat service stored it (default now). */
     writtenAt?: Date;
@@ -357,7 +358,7 @@ export async function startBed(): Promise<Bed> {
         chat: {
           id: chatId,
           user_id: userId,
-          user_email: null,
+          user_email: opts.email ?? null,
           user_name: opts.name ?? null,
           last_message_at: now,
           last_message_preview: opts.text ?? 'Hello, I need help',

@@ -514,6 +514,63 @@ describe('queue order', () => {
   });
 });
 
+describe('a visitor who left while waiting', () => {
+  it('is marked in the queue, not handed out, taken by hand only with an email, and routed again on return', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 5 });
+    const visitor = (name: string, email: string | null) => ({
+      user_id: `v_${name}-${Date.now()}` as never,
+      identified: false,
+      email,
+      name,
+    });
+    const lea = visitor('Lea', 'lea@example.com');
+    const noel = visitor('Noel', null);
+    const stays = visitor('Stay', null);
+    for (const v of [lea, noel, stays]) bed.visitorConnection(v, `conn-${v.name}`, true);
+    const leaChat = await bed.visitorWrites({ userId: lea.user_id, email: 'lea@example.com' });
+    const noelChat = await bed.visitorWrites({ userId: noel.user_id });
+    await waitFor(async () => (await bed.request('routing.rpc.queue', {})).length === 2, {
+      what: 'both chats waiting',
+    });
+
+    // Lea and Noel close the page; after the grace period their queue entries say so.
+    bed.visitorConnection(lea, `conn-${lea.name}`, false);
+    bed.visitorConnection(noel, `conn-${noel.name}`, false);
+    const marked = await bed.log.wait(
+      'routing.evt.queue_changed',
+      (e) => e.queue.length === 2 && e.queue.every((q) => q.visitor_left_at),
+    );
+    expect(marked.queue.map((q) => q.chat_id)).toEqual([leaChat.chatId, noelChat.chatId]);
+    expect(
+      (await bed.request('routing.rpc.session', { chat_id: leaChat.chatId }))?.visitor_left_at,
+    ).toBeTruthy();
+
+    // Anna comes online: the visitor who is still there is served, the two who left are not.
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const stayChat = await bed.visitorWrites({ userId: stays.user_id });
+    expect((await assignedTo(stayChat.chatId)).operator_id).toBe(anna.id);
+    expect((await bed.request('routing.rpc.queue', {})).map((q) => q.chat_id)).toEqual([
+      leaChat.chatId,
+      noelChat.chatId,
+    ]);
+
+    // Lea left an email, so a reply reaches her: Anna may take her chat. Noel's nobody would read.
+    await expect(
+      bed.request('routing.rpc.take', { chat_id: noelChat.chatId, operator_id: anna.id }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    const taken = await bed.request('routing.rpc.take', {
+      chat_id: leaChat.chatId,
+      operator_id: anna.id,
+    });
+    expect(taken).toMatchObject({ status: 'active', visitor_left_at: null });
+
+    // Noel comes back: routed again at once.
+    bed.visitorConnection(noel, `conn-${noel.name}-2`, true);
+    expect((await assignedTo(noelChat.chatId)).operator_id).toBe(anna.id);
+  });
+});
+
 describe('back to the queue', () => {
   it('gives a chat the sole online operator returned back to them when nobody else took it in time', async () => {
     const anna = await bed.operator('Anna');

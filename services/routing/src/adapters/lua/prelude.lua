@@ -127,7 +127,7 @@ local function do_assign(chat, op_id, reason, from_id)
   redis.call('ZREM', K_QUEUE, chat)
   redis.call('HSET', k_session(chat), 'status', 'active', 'operator_id', op_id,
     'operator_name', op.name, 'assigned_at', NOW)
-  redis.call('HDEL', k_session(chat), 'declined_by')
+  redis.call('HDEL', k_session(chat), 'declined_by', 'visitor_left_at')
   redis.call('ZREM', K_TIMERS, 'decl|' .. chat)
   redis.call('SADD', k_op_chats(op_id), chat)
   redis.call('HSET', k_op(op_id), 'last_assigned', NOW)
@@ -196,8 +196,11 @@ local function assign_queue()
   if #free == 0 then return end
   for _, chat in ipairs(redis.call('ZRANGE', K_QUEUE, 0, -1)) do
     if #free == 0 then break end
-    local declined = redis.call('HGET', k_session(chat), 'declined_by')
-    local idx = best_operator(free, declined)
+    local h = redis.call('HMGET', k_session(chat), 'declined_by', 'visitor_left_at')
+    local declined = h[1] or nil
+    -- Nobody is there to read an answer: only taken by hand (see visitor_left).
+    local idx = nil
+    if not h[2] then idx = best_operator(free, declined) end
     if idx then
       local op = free[idx]
       local reason = 'auto'
@@ -283,6 +286,13 @@ local function save_visitor(uid, rec)
   redis.call('SET', k_visitor(uid), cjson.encode(rec), 'EX', VISITOR_TTL_SECONDS)
 end
 
+-- The chat of a visitor whose session waits in the queue, if any.
+local function waiting_chat_of(uid)
+  local chat = redis.call('GET', P .. 'user_chat:' .. uid)
+  if not chat or redis.call('HGET', k_session(chat), 'status') ~= 'waiting' then return nil end
+  return chat
+end
+
 local function visitor_connected(uid, member, info)
   local rec = visitor_record(uid)
   if not rec then
@@ -296,8 +306,10 @@ local function visitor_connected(uid, member, info)
   end
   redis.call('SADD', k_visitor_conns(uid), member)
   cancel('v|' .. uid)
+  local back = false
   if redis.call('SISMEMBER', K_VISITORS, uid) == 0 then
     redis.call('SADD', K_VISITORS, uid)
+    back = true
     if rec.left_at then
       -- Back after leaving: a new visit with its own pages.
       rec.visits = (rec.visits or 0) + 1
@@ -311,8 +323,20 @@ local function visitor_connected(uid, member, info)
   end
   save_visitor(uid, rec)
   out.visitors_changed = true
+  -- Back while still waiting: the session is routed again.
+  local chat = back and waiting_chat_of(uid)
+  if chat and redis.call('HEXISTS', k_session(chat), 'visitor_left_at') == 1 then
+    redis.call('HDEL', k_session(chat), 'visitor_left_at')
+    touch_session(chat)
+    out.queue_changed = true
+    assign_queue()
+  end
 end
 
+-- Gone past the grace period. A session still waiting stays in the queue, marked: it is not
+-- handed out automatically (nobody would read the answer), an operator may take it when the
+-- visitor left an email (the unread-reply email reaches them), and it is routed again when
+-- the visitor comes back.
 local function visitor_left(uid)
   redis.call('SREM', K_VISITORS, uid)
   local rec = visitor_record(uid)
@@ -321,6 +345,12 @@ local function visitor_left(uid)
     save_visitor(uid, rec)
   end
   out.visitors_changed = true
+  local chat = waiting_chat_of(uid)
+  if chat then
+    redis.call('HSET', k_session(chat), 'visitor_left_at', NOW)
+    touch_session(chat)
+    out.queue_changed = true
+  end
 end
 
 local function visitor_disconnected(uid, member, grace_ms)
