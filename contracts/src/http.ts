@@ -56,6 +56,21 @@ export const VisitorSessionResponse = z.object({
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
+/** POST /api/visitor/email_link: the token from the email's "Open the conversation" link. */
+export const EmailLinkRequest = z.strictObject({
+  token: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(4000)),
+});
+export type EmailLinkRequest = z.infer<typeof EmailLinkRequest>;
+/**
+ * A visitor session for the visitor the email went to, and their chat. A link works once:
+ * a spent one is 409 `conflict`, an expired or forged one 401 `unauthorized`, with
+ * `details.reason` = `spent` | `expired` | `invalid` for the widget to explain.
+ */
+export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse, {
+  chat_id: z.string(),
+});
+export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
+
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = z.strictObject({
   name: z.optional(VisitorName),

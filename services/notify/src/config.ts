@@ -57,6 +57,11 @@ export const configSchema = baseConfig.extend({
   UNSUBSCRIBE_SECRET: envOptionalString.describe(
     'HMAC secret signing unsubscribe links (the gateway verifies them); generated into DATA_DIR in development',
   ),
+  EMAIL_LINK_TTL: envDuration
+    .default(7 * 24 * 3_600_000)
+    .describe(
+      'How long the email\'s single-use "Open the conversation" link stays valid (signed with UNSUBSCRIBE_SECRET)',
+    ),
   OUTBOX_LIMIT: z.coerce
     .number()
     .int()

@@ -7,6 +7,7 @@ import {
   createMetrics,
   logConnectionErrors,
   resolveSecret,
+  signChatLinkToken,
   signUnsubscribeToken,
   startOpsServer,
   type Lifecycle,
@@ -104,6 +105,8 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
       emailFrom: cfg.EMAIL_FROM,
       publicUrl: cfg.PUBLIC_URL,
       signUnsubscribe: (userId) => signUnsubscribeToken(unsubscribeSecret, userId),
+      signChatLink: (userId, chatId) =>
+        signChatLinkToken(unsubscribeSecret, { userId, chatId, ttlMs: cfg.EMAIL_LINK_TTL }),
     },
   });
   defineUnreadReplyJob(

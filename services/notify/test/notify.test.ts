@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, EmailRecord } from '@parley/contracts/models';
-import { connectBus, createLogger, verifyUnsubscribeToken, type Bus } from '@parley/runtime';
+import {
+  connectBus,
+  createLogger,
+  verifyChatLinkToken,
+  verifyUnsubscribeToken,
+  type Bus,
+} from '@parley/runtime';
 import {
   startNatsServer,
   startRedisServer,
@@ -184,8 +190,16 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     );
     expect(email.text).toContain('Ada: We shipped your order today.');
     expect(email.html).toContain('We shipped your order today.');
-    expect(email.text).toContain(`${PUBLIC_URL}/widget/?open=1`);
-    expect(email.html).toContain(`href="${PUBLIC_URL}/widget/?open=1"`);
+    // The widget link names this visitor and chat (a signed single-use token).
+    const open = new URL(/\S+\/widget\/\?open=1&link=\S+/.exec(email.text)?.[0] ?? 'x:');
+    expect(open.origin).toBe(PUBLIC_URL);
+    const linkToken = open.searchParams.get('link') ?? '';
+    expect(await verifyChatLinkToken(UNSUBSCRIBE_SECRET, linkToken)).toMatchObject({
+      ok: true,
+      userId,
+      chatId,
+    });
+    expect(email.html).toContain(`href="${open.href.replaceAll('&', '&amp;')}"`);
 
     const link = /https?:\/\/\S+\/api\/unsubscribe\?token=([\w.%-]+)/.exec(email.text);
     if (!link?.[1]) throw new Error(`no unsubscribe link in:\n${email.text}`);

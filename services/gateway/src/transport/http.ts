@@ -37,6 +37,7 @@ import {
   type VisitorPrincipal,
 } from '../domain/identity.ts';
 import { clientIp, isOriginAllowed } from './origin.ts';
+import { emailLinkRoutes } from './email-link.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 
 const JSON_BODY_LIMIT = '64kb';
@@ -248,6 +249,18 @@ export function createHttpApp(deps: {
     };
     res.json(response);
   });
+
+  api.use(
+    '/visitor/email_link',
+    sessionsPerIp,
+    emailLinkRoutes({
+      secret: cfg.unsubscribeSecret,
+      bus,
+      identity,
+      rpcOpts,
+      replicas: cfg.NATS_STREAM_REPLICAS,
+    }),
+  );
 
   // ---------------------------------------------------------------- operator auth
   api.post('/auth/login', async (req, res) => {
