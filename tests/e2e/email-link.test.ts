@@ -22,8 +22,8 @@ let chatId: ChatId;
 const reply = `Your parcel left our warehouse (${randomUUID().slice(0, 8)}).`;
 
 beforeAll(async () => {
-  // The widget reads the link: build it from this tree.
-  buildApp(repoRoot, 'widget');
+  // npm test builds the apps first; a run of this file alone builds them when missing.
+  buildApp(repoRoot, 'widget', { ifMissing: true });
   stack = await startStack({ gateways: 2, buildApps: false, env: { NOTIFY_DELAY: '1s' } });
   browser = await launchBrowser();
   const op = await loginOperator(stack);
