@@ -114,3 +114,16 @@ describe('contracts', () => {
     }
   });
 });
+
+describe('free text is well formed', () => {
+  it('replaces lone surrogates in names, emails, message text and pages, keeps pairs', async () => {
+    const { VisitorName, VisitorEmail, MessageContent, PageInfo } = await import('./models.ts');
+    expect(VisitorName.parse(' Eve \ud800 x ')).toBe('Eve \ufffd x');
+    expect(VisitorEmail.safeParse('a\udc00@example.com').success).toBe(false);
+    expect(MessageContent.parse('hi \ud83d\ude00 \ud83d')).toBe('hi \ud83d\ude00 \ufffd');
+    expect(PageInfo.parse({ url: 'https://x.example/\udfff', title: '\ud800' })).toEqual({
+      url: 'https://x.example/\ufffd',
+      title: '\ufffd',
+    });
+  });
+});

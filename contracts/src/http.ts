@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { IsoDate, OperatorId } from './ids.ts';
 import { int, intBetween, nonNegativeInt } from './int.ts';
+import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
   Attachment,
@@ -31,13 +32,15 @@ import {
 // ---- visitor identity ----
 export const VisitorSessionRequest = z.strictObject({
   /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
-  visitor_id: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
+  visitor_id: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
   /** The previous token: proves ownership of visitor_id. */
   token: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(4000))),
   name: z.optional(VisitorName),
   email: z.optional(VisitorEmail),
   /** Identified users (host site's logged-in user): all three, user_hash = HMAC-SHA256(secret, user_id) hex. */
-  user_id: z.optional(/* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(190))),
+  user_id: z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1), z.maxLength(190)),
+  ),
   user_hash: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(128))),
 });
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
@@ -54,6 +57,21 @@ export const VisitorSessionResponse = z.object({
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
+/** POST /api/visitor/email_link: the token from the email's "Open the conversation" link. */
+export const EmailLinkRequest = z.strictObject({
+  token: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(4000)),
+});
+export type EmailLinkRequest = z.infer<typeof EmailLinkRequest>;
+/**
+ * A visitor session for the visitor the email went to, and their chat. A link works once:
+ * a spent one is 409 `conflict`, an expired or forged one 401 `unauthorized`, with
+ * `details.reason` = `spent` | `expired` | `invalid` for the widget to explain.
+ */
+export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse, {
+  chat_id: z.string(),
+});
+export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
+
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = z.strictObject({
   name: z.optional(VisitorName),
@@ -63,7 +81,9 @@ export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
 
 // ---- operator auth ----
 export const LoginRequest = z.strictObject({
-  email: /* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254)),
+  email: /* @__PURE__ */ z
+    .string()
+    .check(wellFormed(), z.trim(), z.toLowerCase(), z.maxLength(254)),
   password: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
@@ -155,8 +175,11 @@ export const Password = /* @__PURE__ */ z
   .string()
   .check(z.minLength(10, 'at least 10 characters'), z.maxLength(1024));
 export const CreateOperatorRequest = z.strictObject({
-  email: z.pipe(/* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase()), z.email()),
-  name: /* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  email: z.pipe(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.toLowerCase()),
+    z.email(),
+  ),
+  name: /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(100)),
   password: Password,
   role: z._default(OperatorRole, 'agent'),
   max_chats: z._default(intBetween(1, 100), 5),
@@ -164,7 +187,9 @@ export const CreateOperatorRequest = z.strictObject({
 export type CreateOperatorRequest = z.infer<typeof CreateOperatorRequest>;
 
 export const UpdateOperatorRequest = z.strictObject({
-  name: z.optional(/* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  name: z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(100)),
+  ),
   password: z.optional(Password),
   role: z.optional(OperatorRole),
   max_chats: z.optional(intBetween(1, 100)),
@@ -197,7 +222,7 @@ export const OnlineVisitorsResponse = z.array(OnlineVisitor);
 export const InviteRequest = z.strictObject({
   message: z.pipe(
     MessageContent,
-    /* @__PURE__ */ z.string().check(z.minLength(1, 'message must not be blank')),
+    /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1, 'message must not be blank')),
   ),
 });
 export type InviteRequest = z.infer<typeof InviteRequest>;

@@ -10,6 +10,7 @@ import {
   UserId,
 } from './ids.ts';
 import { intBetween, nonNegativeInt, positiveInt } from './int.ts';
+import { wellFormed } from './text.ts';
 
 export const MAX_MESSAGE_LENGTH = 5000;
 export const PREVIEW_LENGTH = 100;
@@ -157,6 +158,11 @@ export const RoutingSession = z.object({
   created_at: IsoDate,
   assigned_at: z.nullable(IsoDate),
   closed_at: z.nullable(IsoDate),
+  /**
+   * Set while a waiting visitor has been gone past the visitor grace period: not handed out
+   * automatically; taken by hand only when they left an email. Absent from older servers.
+   */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -169,14 +175,16 @@ export const QueueEntry = z.object({
   position: positiveInt(),
   waiting_since: IsoDate,
   last_message_preview: z.nullable(z.string()),
+  /** The visitor left while waiting (see RoutingSession.visitor_left_at). */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
 /** What the widget reports about where the visitor is. */
 export const PageInfo = z.object({
-  url: /* @__PURE__ */ z.string().check(z.maxLength(2000)),
-  title: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(300))),
-  referrer: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(2000))),
+  url: /* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000)),
+  title: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(300))),
+  referrer: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000))),
 });
 export type PageInfo = z.infer<typeof PageInfo>;
 
@@ -219,7 +227,7 @@ export type EmailRecord = z.infer<typeof EmailRecord>;
 /** Message text as typed: trimmed; may be empty only when attachments are present. */
 export const MessageContent = z.pipe(
   z.pipe(
-    z.string(),
+    /* @__PURE__ */ z.string().check(wellFormed()),
     z.transform((s: string) => s.trim()),
   ),
   /* @__PURE__ */ z
@@ -259,9 +267,9 @@ export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
 export const VisitorName = /* @__PURE__ */ z
   .string()
-  .check(z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
+  .check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
 export const VisitorEmail = z.pipe(
-  /* @__PURE__ */ z.string().check(z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
+  /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
   z.email(),
 );
 

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ErrorCode } from './errors.ts';
 import { nonNegativeInt, positiveInt } from './int.ts';
+import { wellFormed } from './text.ts';
 import { ChatId, ClientId, IsoDate, UserId } from './ids.ts';
 import {
   contentOrAttachments,
@@ -67,7 +68,7 @@ export type TypingFrame = z.infer<typeof TypingFrame>;
 /** Widget tells where the visitor is. */
 export const PageViewFrame = z.extend(PageInfo, {
   type: z.literal('page_view'),
-  timezone: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
+  timezone: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(100))),
 });
 export type PageViewFrame = z.infer<typeof PageViewFrame>;
 

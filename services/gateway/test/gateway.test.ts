@@ -889,24 +889,38 @@ describe('attachments', () => {
 });
 
 describe('unsubscribe link', () => {
-  it('unsubscribes the visitor named by a valid link and refuses a forged one', async () => {
+  it('asks on GET, unsubscribes on POST (the page’s button) and refuses a forged link', async () => {
     const visitor = await visitorWithChat();
     const token = await signUnsubscribeToken(stack.secrets.UNSUBSCRIBE_SECRET, visitor.visitor.id);
-    const page = await fetch(
-      `${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(token)}`,
-    );
+    const url = `${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(token)}`;
+    const unsubscribed = async () =>
+      (
+        await api<{ user: { unsubscribed: boolean } }>(
+          stack.gatewayUrl,
+          'GET',
+          '/api/support_chat',
+          {
+            token: visitor.token,
+          },
+        )
+      ).body.user.unsubscribed;
+    const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('Unsubscribed');
-    const chat = await api<{ user: { unsubscribed: boolean } }>(
-      stack.gatewayUrl,
-      'GET',
-      '/api/support_chat',
-      {
-        token: visitor.token,
+    expect(await page.text()).toContain('Unsubscribe from reply emails?');
+    expect(await unsubscribed()).toBe(false);
+    // The confirmation page's form, as the browser submits it (same origin).
+    const done = await fetch(url, {
+      method: 'POST',
+      headers: {
+        origin: stack.gatewayUrl,
+        'content-type': 'application/x-www-form-urlencoded',
       },
-    );
-    expect(chat.body.user.unsubscribed).toBe(true);
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Unsubscribed');
+    expect(await unsubscribed()).toBe(true);
 
     const forged = await signUnsubscribeToken(
       'another-secret-entirely-0123456789',

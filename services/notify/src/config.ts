@@ -58,6 +58,12 @@ export const configSchema = baseConfig.extend({
   UNSUBSCRIBE_SECRET: envOptionalString.describe(
     'HMAC secret signing unsubscribe links (the gateway verifies them); generated into DATA_DIR in development',
   ),
+  EMAIL_LINK_TTL: envDuration
+    .refine((ms) => ms > 0 && ms <= 30 * 24 * 3_600_000, 'between 1 ms and 30 days')
+    .default(7 * 24 * 3_600_000)
+    .describe(
+      'How long the email\'s single-use "Open the conversation" link stays valid (signed with UNSUBSCRIBE_SECRET; at most 30 days, the gateway remembers spent links for 31)',
+    ),
   OUTBOX_LIMIT: z.coerce
     .number()
     .int()

@@ -6,6 +6,7 @@ import {
   createMetrics,
   logConnectionErrors,
   resolveSecret,
+  signChatLinkToken,
   signUnsubscribeToken,
   startOpsServer,
   type Lifecycle,
@@ -66,13 +67,14 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
   const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
-  const agenda = await createAgenda({
+  const { agenda, redisReady: jobsRedisReady } = await createAgenda({
     name: instance,
     ...(mongoDb
       ? { mongo: mongoDb }
       : { redis: { url: cfg.REDIS_URL, keyPrefix: cfg.REDIS_PREFIX } }),
     processEveryMs: cfg.JOB_POLL_INTERVAL,
     lockLifetimeMs: cfg.JOB_LOCK_LIFETIME,
+    logger,
   });
   agenda.on('error', (err) => logger.error({ err }, 'agenda error'));
 
@@ -87,6 +89,8 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
       emailFrom: cfg.EMAIL_FROM,
       publicUrl: cfg.PUBLIC_URL,
       signUnsubscribe: (userId) => signUnsubscribeToken(unsubscribeSecret, userId),
+      signChatLink: (userId, chatId) =>
+        signChatLinkToken(unsubscribeSecret, { userId, chatId, ttlMs: cfg.EMAIL_LINK_TTL }),
     },
   });
   defineUnreadReplyJob(
@@ -113,6 +117,7 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
     checks: [
       { name: 'nats', check: () => bus.isConnected() },
       ...(redis ? [{ name: 'redis', check: () => redis?.status === 'ready' }] : []),
+      ...(jobsRedisReady ? [{ name: 'redis-jobs', check: jobsRedisReady }] : []),
       ...(mongoDb
         ? [{ name: 'mongo', check: async () => Boolean(await mongoDb?.command({ ping: 1 })) }]
         : []),

@@ -21,6 +21,11 @@ export const configSchema = baseConfig.extend({
     .describe(
       'How long a visitor with no open connection stays in the online list (covers page reloads)',
     ),
+  RETURN_TO_QUEUE_GRACE: envDuration
+    .default(30_000)
+    .describe(
+      'A chat an operator returns to the queue goes to someone else first; after this long it may go to any free operator, the returner included',
+    ),
   GATEWAY_HEARTBEAT_TIMEOUT: envDuration
     .default(45_000)
     .describe('A gateway silent for this long is presumed dead and its connections are dropped'),

@@ -30,6 +30,7 @@ export async function start(
     prefix: config.REDIS_PREFIX,
     operatorGraceMs: config.OPERATOR_OFFLINE_GRACE,
     visitorGraceMs: config.VISITOR_OFFLINE_GRACE,
+    returnGraceMs: config.RETURN_TO_QUEUE_GRACE,
     gatewayTimeoutMs: config.GATEWAY_HEARTBEAT_TIMEOUT,
     onClient: (client) => logConnectionErrors(client, logger, 'redis'),
   });
@@ -71,6 +72,7 @@ export async function start(
       config.TICK_INTERVAL,
       config.OPERATOR_OFFLINE_GRACE / 4,
       config.VISITOR_OFFLINE_GRACE / 4,
+      config.RETURN_TO_QUEUE_GRACE / 4,
     ),
   );
   let ticking: Promise<void> = Promise.resolve();

@@ -13,6 +13,7 @@ import {
   SendMessageResponse,
   SupportChatResponse,
   VisitorSessionResponse,
+  type EmailLinkRequest,
   type SendMessageRequest,
   type VisitorProfileUpdate,
   type VisitorSessionRequest,
@@ -22,16 +23,24 @@ import type { Attachment } from '@parley/contracts/models';
 export class ApiError extends Error {
   readonly code: ErrorCode | 'network' | 'invalid_response';
   readonly status: number;
-  constructor(code: ApiError['code'], status: number, message: string) {
+  readonly details: Record<string, string> | undefined;
+  constructor(
+    code: ApiError['code'],
+    status: number,
+    message: string,
+    details?: Record<string, string>,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
 export const paths = {
   session: '/api/visitor/session',
+  emailLink: '/api/visitor/email_link',
   profile: '/api/support_chat/profile',
   chat: '/api/support_chat',
   markRead: '/api/support_chat/mark_read',
@@ -41,6 +50,8 @@ export const paths = {
 
 export interface ApiClient {
   createSession(body: VisitorSessionRequest): Promise<z.infer<typeof VisitorSessionResponse>>;
+  /** The session part of EmailLinkResponse is all the widget needs. */
+  openEmailLink(body: EmailLinkRequest): Promise<z.infer<typeof VisitorSessionResponse>>;
   updateProfile(body: VisitorProfileUpdate): Promise<void>;
   getChat(): Promise<z.infer<typeof SupportChatResponse>>;
   markRead(): Promise<z.infer<typeof MarkReadResponse>>;
@@ -89,6 +100,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
 
   return {
     createSession: (body) => request('POST', paths.session, VisitorSessionResponse, body),
+    openEmailLink: (body) => request('POST', paths.emailLink, VisitorSessionResponse, body),
     updateProfile: async (body) => {
       await request('PATCH', paths.profile, null, body);
     },
@@ -163,6 +175,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
 
 function errorFromBody(json: unknown, status: number): ApiError {
   const body = ErrorBody.safeParse(json);
-  if (body.success) return new ApiError(body.data.code, status, body.data.message);
+  if (body.success)
+    return new ApiError(body.data.code, status, body.data.message, body.data.details);
   return new ApiError('invalid_response', status, `HTTP ${status}`);
 }

@@ -116,7 +116,13 @@ export async function startNatsServer(
 }
 
 export async function startRedisServer(
-  opts: { port?: number; dir?: string; appendonly?: boolean } = {},
+  opts: {
+    port?: number;
+    dir?: string;
+    appendonly?: boolean;
+    /** 'always' makes every acknowledged write survive a kill -9 (restart tests). */
+    appendfsync?: 'always' | 'everysec';
+  } = {},
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-redis-'));
@@ -138,7 +144,7 @@ export async function startRedisServer(
       '--appendonly',
       opts.appendonly === false ? 'no' : 'yes',
       '--appendfsync',
-      'everysec',
+      opts.appendfsync ?? 'everysec',
     ],
   });
 }

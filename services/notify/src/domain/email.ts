@@ -104,6 +104,10 @@ ${previews
     subject,
     text,
     html,
-    headers: { 'List-Unsubscribe': sanitizeHeader(`<${input.unsubscribeUrl}>`) },
+    headers: {
+      'List-Unsubscribe': sanitizeHeader(`<${input.unsubscribeUrl}>`),
+      // RFC 8058: mail clients may unsubscribe with one POST to that URL.
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
   };
 }

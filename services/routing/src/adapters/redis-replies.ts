@@ -31,6 +31,7 @@ export interface RawSession {
   user_email?: string;
   preview?: string;
   queue_position?: number;
+  visitor_left_at?: string;
 }
 
 export interface RawChanges {
@@ -103,6 +104,7 @@ export function toSession(raw: RawSession): RoutingSession {
     created_at: iso(raw.created_at) ?? new Date(0).toISOString(),
     assigned_at: iso(raw.assigned_at),
     closed_at: iso(raw.closed_at),
+    visitor_left_at: raw.status === 'waiting' ? iso(raw.visitor_left_at) : null,
   };
 }
 
@@ -116,6 +118,7 @@ export function toQueueEntry(raw: RawSession): QueueEntry {
     position: raw.queue_position ?? 1,
     waiting_since: iso(raw.queued_at ?? raw.created_at) ?? new Date(0).toISOString(),
     last_message_preview: orNull(raw.preview),
+    visitor_left_at: iso(raw.visitor_left_at),
   };
 }
 

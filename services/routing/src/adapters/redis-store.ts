@@ -43,13 +43,30 @@ function memberKey(m: Member): string {
   return `${m.kind === 'operator' ? 'o' : 'v'}|${m.id}|${m.connectionId}`;
 }
 
-/** Maps a Lua error reply ("conflict Some message") to the matching AppError. */
+/** Replies Redis gives while it cannot serve yet (loading its data after a restart, ...). */
+const REDIS_BUSY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/**
+ * Maps a Lua error reply ("conflict Some message") to the matching AppError, and anything that
+ * is not a reply from Redis (refused, reset, closed, out of retries) to `unavailable`.
+ */
 function toAppError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
+  if (err.name !== 'ReplyError' || REDIS_BUSY.test(err.message))
+    return new AppError('unavailable', 'Routing store (Redis) is unreachable; try again shortly');
   const match = /^(\w+) (.*)$/s.exec(err.message);
   const code = match ? ErrorCode.safeParse(match[1]) : undefined;
   if (match && code?.success) return new AppError(code.data, match[2] ?? '');
   return err;
+}
+
+/** Every Redis call of the store goes through here, so callers only ever see AppErrors. */
+async function guard<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw toAppError(err);
+  }
 }
 
 /** The read-only views, each one consistent snapshot read by read.lua. */
@@ -119,14 +136,8 @@ function outboxOf(
     },
     cursor: async () => String(await commands.outbox('cursor', '', 0, '')),
     async read(after, blockMs) {
-      const reply = (await blockingClient().xread(
-        'COUNT',
-        50,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        outboxKey,
-        after,
+      const reply = (await guard(
+        blockingClient().xread('COUNT', 50, 'BLOCK', blockMs, 'STREAMS', outboxKey, after),
       )) as Array<[string, Array<[string, string[]]>]> | null;
       const entries = reply?.[0]?.[1] ?? [];
       return entries.map(([id, fields]) => ({
@@ -142,6 +153,8 @@ export function createRedisStore(opts: {
   prefix: string;
   operatorGraceMs: number;
   visitorGraceMs: number;
+  /** How long a chat returned to the queue keeps away from the operator who returned it. */
+  returnGraceMs: number;
   gatewayTimeoutMs: number;
   /** Every client this store opens reports its connection errors here. */
   onClient?: (client: Redis) => void;
@@ -154,16 +167,11 @@ export function createRedisStore(opts: {
     redis.defineCommand(`routing_${name}`, { numberOfKeys: 0, lua: `${prelude}\n${body}` });
     const fn = (redis as unknown as DefinedCommands)[`routing_${name}`]?.bind(redis);
     if (!fn) throw new Error(`Redis script ${name} was not defined`);
-    commands[name] = (...args) => fn(opts.prefix, ...args);
+    commands[name] = (...args) => guard(fn(opts.prefix, ...args));
   }
 
   async function run<R>(name: ScriptName, ...args: Array<string | number>): Promise<Changes<R>> {
-    let encoded: string;
-    try {
-      encoded = String(await commands[name](...args));
-    } catch (err) {
-      throw toAppError(err);
-    }
+    const encoded = String(await commands[name](...args));
     return parseChanges<R>(encoded);
   }
 
@@ -200,6 +208,7 @@ export function createRedisStore(opts: {
         i.actorIsAdmin ? '1' : '0',
         i.to ?? '',
         i.force ? '1' : '0',
+        opts.returnGraceMs,
       ),
     close: (chatId, actor) =>
       run('close', chatId, actor.kind, actor.id, actor.isAdmin ? '1' : '0', actor.name),
@@ -214,7 +223,8 @@ export function createRedisStore(opts: {
         op.max_chats,
         op.active ? '1' : '0',
       ),
-    hasOperator: async (operatorId) => (await redis.exists(`${opts.prefix}op:${operatorId}`)) === 1,
+    hasOperator: async (operatorId) =>
+      (await guard(redis.exists(`${opts.prefix}op:${operatorId}`))) === 1,
     connection: (gatewayId, member, connected, visitor: VisitorConnectionInfo | null, at) =>
       run(
         'connection',
