@@ -659,6 +659,26 @@ describe('operator console', () => {
       .waitFor();
   }, 60_000);
 
+  test('a frozen gateway: "Live" goes off within 10 s and comes back after', async () => {
+    const live = ada.page.locator('.connection[data-state="open"]');
+    await live.waitFor();
+    // SIGSTOP: the socket stays open but nothing answers (a hung server, a dead link).
+    const gateway = stack.services.gateway[0]!.proc;
+    gateway.kill('SIGSTOP');
+    try {
+      await live.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      gateway.kill('SIGCONT');
+    }
+    await live.waitFor({ timeout: 30_000 });
+    // The visitors' test sockets may have been dropped by the gateway's own heartbeat meanwhile.
+    for (const x of visitors) {
+      await x.ws.close();
+      x.ws = await wsClient(stack.gatewayUrl, x.token);
+      x.ws.send({ type: 'subscribe', channel: 'chat', chat_id: x.chatId });
+    }
+  }, 60_000);
+
   test('a gateway restart: the console reconnects and resumes, missed messages once and in order', async () => {
     const v = await newVisitor('Xena');
     await v.say('before the drop');

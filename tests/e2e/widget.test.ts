@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { repoRoot } from '@parley/runtime/testing';
-import { http } from '@parley/contracts';
+import { http, WsCloseCode } from '@parley/contracts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { buildApp } from '../../scripts/lib/apps.ts';
@@ -562,6 +562,70 @@ describe('visitor widget on the demo host page', () => {
     await context.close();
   }, 90_000);
 
+  test('a frozen gateway shows as disconnected within 10 s, and the chat recovers after', async () => {
+    const demo = await openDemo();
+    await openPanel(demo);
+    const name = uniqueName('Freda');
+    await fillPrechat(demo, name, 'Before the freeze');
+    const chat = await chatOf(name);
+    const connected = demo.widget.locator(
+      '[data-testid="connection-state"][data-state="connected"]',
+    );
+    await connected.waitFor({ state: 'attached' });
+
+    // SIGSTOP: the gateway's sockets stay open but nothing answers (a hung server, a dead link).
+    const gateway = stack.services.gateway[0]!.proc;
+    gateway.kill('SIGSTOP');
+    try {
+      await connected.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      gateway.kill('SIGCONT');
+    }
+    await connected.waitFor({ state: 'attached', timeout: 30_000 });
+    await reply(chat.id, 'After the thaw');
+    await messages(demo, 'admin').filter({ hasText: 'After the thaw' }).waitFor();
+    await demo.context.close();
+  }, 90_000);
+
+  test('browser offline: shown at once; a reply sent meanwhile arrives, queued messages go once', async () => {
+    const demo = await openDemo();
+    await openPanel(demo);
+    const name = uniqueName('Olga');
+    await fillPrechat(demo, name, 'Before going offline');
+    const chat = await chatOf(name);
+    const state = (value: string) =>
+      demo.widget.locator(`[data-testid="connection-state"][data-state="${value}"]`);
+    await state('connected').waitFor({ state: 'attached' });
+
+    await demo.context.setOffline(true);
+    // The browser's offline event, not a missed ping: well before a heartbeat could notice.
+    await state('offline').waitFor({ state: 'attached', timeout: 2_000 });
+    await reply(chat.id, 'Sent while the visitor was offline');
+    for (const text of ['Queued one', 'Queued two']) {
+      await demo.widget.getByLabel('Your message').fill(text);
+      await demo.widget.getByLabel('Your message').press('Enter');
+    }
+    await messages(demo, 'user').filter({ hasText: 'Queued two' }).waitFor();
+
+    await demo.context.setOffline(false);
+    await state('connected').waitFor({ state: 'attached', timeout: 5_000 });
+    await messages(demo, 'admin')
+      .filter({ hasText: 'Sent while the visitor was offline' })
+      .waitFor();
+    for (const text of ['Queued one', 'Queued two']) {
+      await messages(demo, 'user')
+        .filter({ hasText: text })
+        .and(demo.widget.locator('[data-status="stored"]'))
+        .waitFor();
+      expect(await messages(demo).filter({ hasText: text }).count()).toBe(1);
+    }
+    const stored = (await adminChat(chat.id)).messages.map((m) => m.content);
+    expect(stored.filter((c) => c === 'Queued one')).toHaveLength(1);
+    expect(stored.filter((c) => c === 'Queued two')).toHaveLength(1);
+    expect(stored.indexOf('Queued one')).toBeLessThan(stored.indexOf('Queued two'));
+    await demo.context.close();
+  }, 90_000);
+
   test('Chinese and Russian: every string translated', async () => {
     const zh = await openDemo({ query: '?lang=zh' });
     await openPanel(zh);
@@ -703,7 +767,8 @@ async function controlSockets(context: BrowserContext) {
   const live: Array<{ close(): Promise<void> }> = [];
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     if (blocked) {
-      void ws.close({ code: 4002, reason: 'blocked by test' });
+      // 4100: "reconnect after a backoff" in the close-code catalogue (4000s mean never).
+      void ws.close({ code: WsCloseCode.rateLimited, reason: 'blocked by test' });
       return;
     }
     ws.connectToServer();

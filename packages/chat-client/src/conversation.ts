@@ -122,16 +122,28 @@ export class Conversation {
   }
 
   /**
-   * Queues a message and sends it as soon as possible, exactly once. `upload`, when given,
-   * runs first and returns the attachments the message carries.
+   * Queues a message and sends it as soon as possible, exactly once. It carries `attachments`
+   * (already uploaded), or those `upload` returns: that runs first, and is retried like a send.
    */
   send(
     content: string,
-    options: { clientId?: ClientId; upload?: () => Promise<Attachment[]> } = {},
+    options: {
+      clientId?: ClientId;
+      attachments?: Attachment[];
+      upload?: () => Promise<Attachment[]>;
+    } = {},
   ): ClientId {
     const clientId = options.clientId ?? (crypto.randomUUID() as ClientId);
-    this.#outbox.add(clientId, content, new Date().toISOString(), options.upload ?? null);
+    this.#outbox.add(clientId, content, new Date().toISOString(), {
+      attachments: options.attachments ?? [],
+      upload: options.upload ?? null,
+    });
     return clientId;
+  }
+
+  /** Messages learned some other way (an invitation frame carries its first message). */
+  receive(messages: readonly SupportMessage[]): void {
+    this.#merge(messages, true);
   }
 
   retry(clientId: ClientId): void {

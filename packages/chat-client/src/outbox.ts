@@ -97,15 +97,16 @@ export class Outbox {
     clientId: ClientId,
     content: string,
     createdAt: string,
-    upload: (() => Promise<Attachment[]>) | null,
+    carries: { attachments: Attachment[]; upload: (() => Promise<Attachment[]>) | null },
   ): void {
+    const { upload } = carries;
     this.#entries.push({
       client_id: clientId,
       content,
       created_at: createdAt,
       status: upload ? 'uploading' : 'queued',
       error: null,
-      attachments: [],
+      attachments: carries.attachments,
       upload,
       attempts: 0,
       retryAt: 0,
