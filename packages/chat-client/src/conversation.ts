@@ -216,9 +216,13 @@ export class Conversation {
     this.#options.socket.send({ type: 'unsubscribe', channel: 'chat', chat_id: this.#chatId });
   }
 
+  /** Starts over from a snapshot; the caller says when the change is announced. */
   #reset(chat: ChatSnapshot) {
     this.#log.clear();
-    this.#merge(chat.messages, false);
+    this.#log.add(chat.messages.filter((m) => m.chat_id === chat.id));
+    for (const message of chat.messages) {
+      if (message.client_id) this.#outbox.confirm(message.client_id);
+    }
     this.#log.noteSeq(chat.last_seq);
     this.#hasMoreBefore = chat.has_more_before;
   }

@@ -15,8 +15,10 @@ import {
   type ChatSocket,
   type SocketState,
 } from '@parley/chat-client/socket';
-import type { Conversation, PendingStatus } from '@parley/chat-client/conversation';
+import type { Conversation, PendingSend, PendingStatus } from '@parley/chat-client/conversation';
 import { createApiClient, type ApiClient } from './api.ts';
+import { messageAnnouncement, sessionAnnouncement } from './announcements.ts';
+import { Poller } from './polling.ts';
 import { readStored, writeStored } from './storage.ts';
 import { openVisitorSession, rememberVisitor } from './visitor-session.ts';
 import type { Translate } from './i18n.ts';
@@ -37,7 +39,6 @@ export type Phase = 'booting' | 'prechat' | 'loading' | 'ready' | 'error';
 export type Connection = 'connected' | 'polling' | 'connecting' | 'offline';
 
 const muteKey = 'parley.muted';
-const pollIntervalMs = 3000;
 /** Failed connection attempts in a row before REST polling carries the chat. */
 const failuresBeforePolling = 3;
 
@@ -82,7 +83,10 @@ export class VisitorChat {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping; #sync() publishes it
   #uploads = new Map<string, { preview: PendingMessage['preview']; progress: number }>();
   #page: PageInfo | null = null;
-  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #poller = new Poller(
+    () => this.#poll(),
+    (healthy) => (this.pollHealthy = healthy),
+  );
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
   #t: Translate;
   #hooks: ChatHooks;
@@ -137,7 +141,7 @@ export class VisitorChat {
   destroy(): void {
     this.#socket.stop();
     this.#conversation?.dispose();
-    clearTimeout(this.#pollTimer);
+    this.#poller.active = false;
     clearTimeout(this.#typingTimer);
   }
 
@@ -214,21 +218,9 @@ export class VisitorChat {
     if (!conversation) return;
     this.messages = conversation.messages;
     this.hasMoreBefore = conversation.hasMoreBefore;
-    this.pending = conversation.pending.map((p) => {
-      const upload = this.#uploads.get(p.client_id);
-      let error: string | null = null;
-      if (p.error?.step === 'upload') error = this.#t('uploadFailed') + ' ' + p.error.message;
-      else if (p.error) error = this.#t('sendError', { reason: p.error.message });
-      return {
-        client_id: p.client_id,
-        content: p.content,
-        created_at: p.created_at,
-        status: p.status,
-        error,
-        preview: upload?.preview ?? null,
-        upload: p.status === 'uploading' && upload ? { progress: upload.progress } : null,
-      };
-    });
+    this.pending = conversation.pending.map((p) =>
+      pendingView(p, this.#uploads.get(p.client_id), this.#t),
+    );
     for (const [clientId, upload] of this.#uploads) {
       if (this.pending.some((p) => p.client_id === clientId)) continue;
       if (upload.preview) URL.revokeObjectURL(upload.preview.url);
@@ -346,7 +338,8 @@ export class VisitorChat {
     this.socketState = state;
     this.#hooks.connectionChanged(state === 'open');
     if (state === 'open') this.#sendPageView();
-    this.#setPolling(state !== 'open' && this.#socket.failures >= failuresBeforePolling);
+    this.#poller.active = state !== 'open' && this.#socket.failures >= failuresBeforePolling;
+    this.polling = this.#poller.active;
   }
 
   #onFrame(frame: ServerFrame) {
@@ -373,17 +366,9 @@ export class VisitorChat {
   }
 
   #onSession(session: RoutingSession) {
-    const previous = this.session;
+    const said = sessionAnnouncement(this.session, session, this.#t);
     this.session = session;
-    if (
-      session.status === 'active' &&
-      session.operator &&
-      previous?.operator?.id !== session.operator.id
-    ) {
-      this.announcement = this.#t('joined', { name: session.operator.name });
-    } else if (session.status === 'closed' && previous?.status !== 'closed') {
-      this.announcement = this.#t('ended');
-    }
+    if (said) this.announcement = said;
   }
 
   async #onInvitation(chatId: ChatId, message: SupportMessage) {
@@ -410,12 +395,7 @@ export class VisitorChat {
         (sound) => sound.playChime(),
         () => {},
       );
-    this.announcement = this.#t('newMessageFrom', {
-      name: message.sender_name ?? this.#t('operator'),
-      text:
-        message.content ||
-        this.#t(message.attachments[0]?.kind === 'audio' ? 'voiceMessage' : 'image'),
-    });
+    this.announcement = messageAnnouncement(message, this.#t);
   }
 
   /** Marks operator messages read when the visitor can actually see them. */
@@ -424,43 +404,41 @@ export class VisitorChat {
     this.#conversation?.markRead();
   }
 
-  // ------------------------------------------------------------------ polling fallback
-
-  #setPolling(polling: boolean) {
-    if (polling === this.polling) return;
-    this.polling = polling;
-    if (polling) {
-      this.#schedulePoll(0);
-    } else {
-      clearTimeout(this.#pollTimer);
-      this.pollHealthy = false;
-    }
-  }
-
-  #schedulePoll(delay: number) {
-    clearTimeout(this.#pollTimer);
-    this.#pollTimer = setTimeout(() => void this.#poll(), delay);
-  }
-
+  /** One REST round while polling carries the chat: what was missed, then what waits to go. */
   async #poll() {
-    if (!this.polling) return;
+    if (!this.#conversation) return;
     try {
-      if (this.#conversation) {
-        await this.#conversation.catchUp();
-        this.#conversation.flush();
-      }
-      this.pollHealthy = true;
+      await this.#conversation.catchUp();
     } catch (error) {
-      this.pollHealthy = false;
       if (error instanceof ApiError && error.status === 401) void this.#renewSession();
+      throw error;
     }
-    if (this.polling) this.#schedulePoll(pollIntervalMs);
+    this.#conversation.flush();
   }
 
   /** For components that need the gateway origin (attachment URLs). */
   get origin(): string {
     return this.#origin;
   }
+}
+
+function pendingView(
+  p: PendingSend,
+  upload: { preview: PendingMessage['preview']; progress: number } | undefined,
+  t: Translate,
+): PendingMessage {
+  let error: string | null = null;
+  if (p.error?.step === 'upload') error = t('uploadFailed') + ' ' + p.error.message;
+  else if (p.error) error = t('sendError', { reason: p.error.message });
+  return {
+    client_id: p.client_id,
+    content: p.content,
+    created_at: p.created_at,
+    status: p.status,
+    error,
+    preview: upload?.preview ?? null,
+    upload: p.status === 'uploading' && upload ? { progress: upload.progress } : null,
+  };
 }
 
 export function describe(error: unknown): string {
