@@ -22,3 +22,4 @@ export {
 } from './conversation.ts';
 export { attachmentObjectUrl, fetchAttachment } from './attachments.ts';
 export { linkify, type Segment } from './linkify.ts';
+export { isSendKey } from './composer.ts';
