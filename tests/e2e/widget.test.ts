@@ -626,6 +626,82 @@ describe('visitor widget on the demo host page', () => {
     await demo.context.close();
   }, 90_000);
 
+  test('a refused token (4001) gets a new visitor session instead of retrying the same token', async () => {
+    const context = await browser.newContext();
+    const routed: Array<{ close(options: { code: number; reason: string }): Promise<void> }> = [];
+    await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+      ws.connectToServer();
+      routed.push(ws);
+    });
+    let sessions = 0;
+    context.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/visitor/session'))
+        sessions += 1;
+    });
+    const demo = await openDemo({ context });
+    await openPanel(demo);
+    await fillPrechat(demo, uniqueName('Ulla'), 'Before the token is refused');
+    const connected = demo.widget.locator(
+      '[data-testid="connection-state"][data-state="connected"]',
+    );
+    await connected.waitFor({ state: 'attached' });
+    const sessionsBefore = sessions;
+    const connectionsBefore = routed.length;
+
+    await routed.at(-1)!.close({ code: WsCloseCode.unauthorized, reason: 'Token invalid' });
+    await connected.waitFor({ state: 'detached' });
+    await connected.waitFor({ state: 'attached' });
+    expect(sessions).toBe(sessionsBefore + 1);
+    // One new connection, made after the new session: no retries with the refused token.
+    expect(routed.length).toBe(connectionsBefore + 1);
+    await context.close();
+  }, 60_000);
+
+  test('a send refused as unavailable is retried by itself with the same client_id', async () => {
+    const context = await browser.newContext();
+    const socketControl = await controlSockets(context);
+    const demo = await openDemo({ context });
+    await openPanel(demo);
+    const name = uniqueName('Rita');
+    await fillPrechat(demo, name, 'Before the outage');
+    const chat = await chatOf(name);
+    await messages(demo, 'user')
+      .filter({ hasText: 'Before the outage' })
+      .and(demo.widget.locator('[data-status="stored"]'))
+      .waitFor();
+
+    // The socket is gone, so the message goes over REST, which answers 503 twice.
+    await socketControl.drop();
+    await demo.widget
+      .locator('[data-testid="connection-state"]:not([data-state="connected"])')
+      .waitFor({ state: 'attached' });
+    const clientIds: string[] = [];
+    let refused = 0;
+    await context.route('**/api/support_chat/messages', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      clientIds.push((route.request().postDataJSON() as { client_id: string }).client_id);
+      if (refused >= 2) return route.continue();
+      refused += 1;
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unavailable', message: 'chat is restarting' }),
+      });
+    });
+    await demo.widget.getByLabel('Your message').fill('Retried by itself');
+    await demo.widget.getByLabel('Your message').press('Enter');
+    await messages(demo, 'user')
+      .filter({ hasText: 'Retried by itself' })
+      .and(demo.widget.locator('[data-status="stored"]'))
+      .waitFor();
+    expect(refused).toBe(2);
+    expect(clientIds).toHaveLength(3);
+    expect(new Set(clientIds).size).toBe(1);
+    const stored = (await adminChat(chat.id)).messages;
+    expect(stored.filter((m) => m.content === 'Retried by itself')).toHaveLength(1);
+    await context.close();
+  }, 60_000);
+
   test('Chinese and Russian: every string translated', async () => {
     const zh = await openDemo({ query: '?lang=zh' });
     await openPanel(zh);
