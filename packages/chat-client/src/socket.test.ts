@@ -153,4 +153,23 @@ describe('chat socket', () => {
     expect(factory.sockets).toHaveLength(1);
     expect(socket.state).toBe('closed');
   });
+
+  test('a URL that takes a request (a ticket) is awaited; a failed request backs off', async () => {
+    let tickets = 0;
+    const { socket, factory } = setup({
+      url: async () => {
+        tickets += 1;
+        if (tickets === 1) throw new Error('ticket endpoint down');
+        return `wss://chat.example/ws?ticket=t${tickets}`;
+      },
+    });
+    expect(socket.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(socket.state).toBe('closed');
+    expect(factory.sockets).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(factory.last().url).toBe('wss://chat.example/ws?ticket=t2');
+    factory.last().welcome();
+    expect(socket.state).toBe('open');
+  });
 });

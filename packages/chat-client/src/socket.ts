@@ -54,8 +54,11 @@ export function socketUrl(origin: string, token: string): string {
 }
 
 export interface ChatSocketOptions {
-  /** The URL to connect to now, or null while there is no credential (nothing is attempted). */
-  url: () => string | null;
+  /**
+   * The URL to connect to now, or null while there is no credential (nothing is attempted).
+   * May be a promise, for a credential that takes a request to get (a one-time ticket).
+   */
+  url: () => string | null | Promise<string | null>;
   /** Opens a socket; the browser's WebSocket by default. */
   open?: (url: string) => WebSocketLike;
   network?: NetworkStatus;
@@ -110,6 +113,9 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
   let silenceTimer: ReturnType<typeof setTimeout> | undefined;
   let pingEveryMs = idlePingMs;
   let unwatchNetwork: (() => void) | null = null;
+  /** A URL promise is pending; `generations` tells a stale one from the current one. */
+  let resolving = false;
+  let generations = 0;
 
   function setState(next: SocketState) {
     if (next === state) return;
@@ -131,6 +137,8 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
   function drop(code: number, reason: string) {
     const socket = ws;
     ws = null;
+    generations += 1;
+    resolving = false;
     clearTimers();
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
@@ -165,9 +173,34 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
 
   function connect() {
     clearTimeout(retryTimer);
-    if (!running || ws || !network.isOnline()) return;
+    if (!running || ws || resolving || !network.isOnline()) return;
     const url = options.url();
-    if (!url) return;
+    if (typeof url !== 'object' || url === null) {
+      if (url) openSocket(url);
+      return;
+    }
+    // A URL that needs a round trip first (a short-lived ticket): a failure counts as an attempt.
+    resolving = true;
+    setState('connecting');
+    const generation = ++generations;
+    url.then(
+      (resolved) => {
+        resolving = false;
+        if (generation !== generations || !running) return;
+        if (resolved) openSocket(resolved);
+        else setState('closed');
+      },
+      () => {
+        resolving = false;
+        if (generation !== generations || !running) return;
+        failures += 1;
+        setState('closed');
+        schedule(backoffDelay(failures - 1, baseDelayMs, maxDelayMs));
+      },
+    );
+  }
+
+  function openSocket(url: string) {
     setState('connecting');
     let welcomed = false;
     const socket = open(url);
