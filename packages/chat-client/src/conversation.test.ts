@@ -75,6 +75,15 @@ afterEach(() => {
 });
 
 describe('conversation: order and dedupe', () => {
+  test('being built announces nothing (a wrapper cannot read it half-made)', () => {
+    const onChange = vi.fn();
+    const { socket } = setup({ onChange });
+    expect(onChange).not.toHaveBeenCalled();
+    expect(socket.sentOfType('subscribe')).toEqual([
+      { type: 'subscribe', channel: 'chat', chat_id: chatId, after_seq: 2 },
+    ]);
+  });
+
   test('messages are kept in seq order whatever order they arrive in', () => {
     const { conversation, socket } = setup();
     socket.push({ type: 'new_message', chat_id: chatId, message: message(4) });
