@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot, startService, type ManagedProcess } from '@parley/runtime/testing';
-import { http, type OperatorStatus } from '@parley/contracts';
+import { http, WsCloseCode, type OperatorStatus } from '@parley/contracts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
@@ -657,6 +657,49 @@ describe('operator console', () => {
       .frameLocator(`[data-testid="outbox-email"] iframe`)
       .getByText('Sorry about that, checking now.')
       .waitFor();
+  }, 60_000);
+
+  test('an operator message refused as unavailable is retried by itself and stored once', async () => {
+    const v = await newVisitor('Rolf');
+    await v.say('Is anyone there?');
+    const own = await openConsole(stack.adminEmail, stack.adminPassword);
+    await openChat(own, v.chatId);
+    await bubbles(own, 'user').filter({ hasText: 'Is anyone there?' }).waitFor();
+
+    // From now on every new socket is closed with "back off", so the console sends over REST,
+    // which answers 503 twice.
+    await own.context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+      void ws.close({ code: WsCloseCode.rateLimited, reason: 'blocked by test' });
+    });
+    await own.context.setOffline(true);
+    await own.page.locator('.connection[data-state="open"]').waitFor({ state: 'detached' });
+    const clientIds: string[] = [];
+    let refused = 0;
+    await own.context.route(`**/api/admin/chats/${v.chatId}/messages`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      clientIds.push((route.request().postDataJSON() as { client_id: string }).client_id);
+      if (refused >= 2) return route.continue();
+      refused += 1;
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unavailable', message: 'chat is restarting' }),
+      });
+    });
+    await own.context.setOffline(false);
+    const composer = own.page.getByTestId('composer');
+    await composer.fill('Retried for the operator');
+    await composer.press('Enter');
+    await bubbles(own, 'admin').filter({ hasText: 'Retried for the operator' }).waitFor();
+    expect(refused).toBe(2);
+    expect(clientIds).toHaveLength(3);
+    expect(new Set(clientIds).size).toBe(1);
+    const res = await api(stack.gatewayUrl, 'GET', `/api/admin/chats/${v.chatId}`, {
+      token: adminToken,
+    });
+    const stored = (res.body as { messages: Array<{ content: string }> }).messages;
+    expect(stored.filter((m) => m.content === 'Retried for the operator')).toHaveLength(1);
+    await own.context.close();
   }, 60_000);
 
   test('a frozen gateway: "Live" goes off within 10 s and comes back after', async () => {
