@@ -3,7 +3,8 @@
  * contracts schema it is declared with, every failure turned into an ApiError with the server's code.
  */
 import type * as z from 'zod/mini';
-import { ErrorBody, type ErrorCode } from '@parley/contracts/errors';
+import { ApiError, errorFromBody, errorFromResponse } from '@parley/chat-client/errors';
+import { fetchAttachment } from '@parley/chat-client/attachments';
 import {
   ATTACHMENT_CHAT_FIELD,
   ATTACHMENT_FILE_FIELD,
@@ -19,24 +20,6 @@ import {
   type VisitorSessionRequest,
 } from '@parley/contracts/http';
 import type { Attachment } from '@parley/contracts/models';
-
-export class ApiError extends Error {
-  readonly code: ErrorCode | 'network' | 'invalid_response';
-  readonly status: number;
-  readonly details: Record<string, string> | undefined;
-  constructor(
-    code: ApiError['code'],
-    status: number,
-    message: string,
-    details?: Record<string, string>,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    this.status = status;
-    this.details = details;
-  }
-}
 
 export const paths = {
   session: '/api/visitor/session',
@@ -93,7 +76,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     } catch (error) {
       throw new ApiError('network', 0, error instanceof Error ? error.message : String(error));
     }
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) throw await errorFromResponse(response);
     if (!schema) return undefined as z.infer<S>;
     return parse(schema, await response.json().catch(() => null), response.status);
   }
@@ -148,16 +131,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
         xhr.send(form);
       }),
 
-    async fetchAttachment(url) {
-      // Attachment URLs need the visitor's token, which an <img src> cannot carry.
-      const response = await fetch(new URL(url, origin), { headers: headers(false) }).catch(
-        (error: unknown) => {
-          throw new ApiError('network', 0, String(error));
-        },
-      );
-      if (!response.ok) throw await errorFrom(response);
-      return response.blob();
-    },
+    fetchAttachment: (url) => fetchAttachment(url, origin, getToken()),
   };
 }
 
@@ -167,15 +141,4 @@ function parse<S extends z.ZodMiniType>(schema: S, json: unknown, status: number
     throw new ApiError('invalid_response', status, 'The server sent an unexpected response.');
   }
   return result.data;
-}
-
-async function errorFrom(response: Response): Promise<ApiError> {
-  return errorFromBody(await response.json().catch(() => null), response.status);
-}
-
-function errorFromBody(json: unknown, status: number): ApiError {
-  const body = ErrorBody.safeParse(json);
-  if (body.success)
-    return new ApiError(body.data.code, status, body.data.message, body.data.details);
-  return new ApiError('invalid_response', status, `HTTP ${status}`);
 }
