@@ -3,13 +3,12 @@
  * exchanged once for the session of the visitor the email went to, stored where the chat
  * resumes from, and removed from the address. Works in a browser that never saw the widget.
  */
-import { ApiError, createApiClient } from './api.ts';
-import { writeStored } from './storage.ts';
+import { ApiError } from '@parley/chat-client/errors';
+import { createApiClient } from './api.ts';
+import { rememberVisitor } from './visitor-session.ts';
 
 export type EmailLinkOutcome = 'none' | 'restored' | 'spent' | 'expired' | 'invalid';
 
-/** The stored visitor VisitorChat resumes from (same key and shape). */
-const visitorKey = 'parley.visitor';
 const linkParam = 'link';
 
 export async function openEmailLink(origin: string): Promise<EmailLinkOutcome> {
@@ -21,11 +20,7 @@ export async function openEmailLink(origin: string): Promise<EmailLinkOutcome> {
   history.replaceState(history.state, '', url);
   try {
     const session = await createApiClient(origin, () => null).openEmailLink({ token });
-    writeStored(visitorKey, {
-      visitor_id: session.visitor.id,
-      token: session.token,
-      chat_started: true,
-    });
+    rememberVisitor(session.visitor, session.token, true);
     return 'restored';
   } catch (error) {
     if (!(error instanceof ApiError)) return 'invalid';
