@@ -31,4 +31,52 @@ export default tseslint.config(
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
   },
+  // Layering (docs/ARCHITECTURE.md): a service's domain/ holds its rules and ports and never
+  // reaches for an adapter or a transport; main.ts wires them together.
+  {
+    files: ['services/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/transport/**', '**/main.ts', '**/index.ts'],
+              message:
+                'domain/ may import only domain/, contracts and runtime: take the adapter through a port instead',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // The apps see the backend only through the wire contracts and the shared chat client.
+  {
+    files: ['frontends/**/*.ts', 'frontends/**/*.svelte', 'frontends/**/*.js'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@parley/*',
+                '!@parley/contracts',
+                '!@parley/contracts/*',
+                '!@parley/chat-client',
+                '!@parley/chat-client/*',
+              ],
+              message:
+                'apps import only @parley/contracts and @parley/chat-client from the backend side',
+            },
+            {
+              group: ['**/services/**', '**/packages/**', '**/contracts/src/**'],
+              message:
+                'apps import only @parley/contracts and @parley/chat-client from the backend side',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -13,12 +13,18 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { repoRoot } from '@parley/runtime/testing';
+import {
+  api,
+  launchBrowser,
+  loginOperator,
+  repoRoot,
+  startStack,
+  wsClient,
+  type Stack,
+  type TestWsClient,
+} from '@parley/runtime/testing';
 import { http } from '@parley/contracts';
 import { formatMessageTime } from '@parley/chat-client/time-format';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { api, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');

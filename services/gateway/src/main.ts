@@ -11,11 +11,11 @@ import type { GatewayConfig } from './config.ts';
 import { ChatAccess } from './domain/access.ts';
 import { Identity } from './domain/identity.ts';
 import { createHttpApp } from './transport/http.ts';
-import { createGatewayMetrics } from './transport/metrics.ts';
+import { createGatewayMetrics } from './metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
 
 /** Composition root: NATS, identity, REST + WebSocket on one HTTP server, ops endpoints. */
-export async function startGateway(
+export async function start(
   cfg: GatewayConfig,
   logger: Logger,
   lifecycle: Lifecycle,

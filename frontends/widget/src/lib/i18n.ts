@@ -85,6 +85,9 @@ const en = {
   introSave: 'Save',
   introLater: 'Not now',
   introThanks: 'Thank you, {name}.',
+  linkSpent: 'This link from your email was already used. Write below to start a new chat.',
+  linkExpired: 'This link from your email has expired. Write below to start a new chat.',
+  linkInvalid: 'This link is not valid. Write below to start a new chat.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -22,7 +22,7 @@ import {
   type SupportChat,
 } from '@parley/contracts/models';
 import * as http from '@parley/contracts/http';
-import { safeParseFast, verifyUnsubscribeToken, type Bus, type Logger } from '@parley/runtime';
+import { safeParseFast, type Bus, type Logger } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
 import type { ChatAccess } from '../domain/access.ts';
 import {
@@ -37,6 +37,8 @@ import {
   type VisitorPrincipal,
 } from '../domain/identity.ts';
 import { clientIp, isOriginAllowed } from './origin.ts';
+import { emailLinkRoutes } from './email-link.ts';
+import { unsubscribeRoutes } from './unsubscribe.ts';
 
 const JSON_BODY_LIMIT = '64kb';
 
@@ -67,14 +69,6 @@ interface Locals {
 const locals = (res: Response) => res.locals as Locals;
 const visitorOf = (res: Response) => locals(res).principal as VisitorPrincipal;
 const operatorOf = (res: Response) => locals(res).principal as OperatorPrincipal;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function htmlPage(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1f2937}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p></body></html>`;
-}
 
 export function createHttpApp(deps: {
   cfg: GatewayConfig;
@@ -255,6 +249,18 @@ export function createHttpApp(deps: {
     };
     res.json(response);
   });
+
+  api.use(
+    '/visitor/email_link',
+    sessionsPerIp,
+    emailLinkRoutes({
+      secret: cfg.unsubscribeSecret,
+      bus,
+      identity,
+      rpcOpts,
+      replicas: cfg.NATS_STREAM_REPLICAS,
+    }),
+  );
 
   // ---------------------------------------------------------------- operator auth
   api.post('/auth/login', async (req, res) => {
@@ -793,33 +799,7 @@ export function createHttpApp(deps: {
   });
 
   // ---------------------------------------------------------------- unsubscribe link (from emails)
-  api.get('/unsubscribe', async (req, res) => {
-    const token = queryOf(req).token;
-    const userId =
-      typeof token === 'string' ? await verifyUnsubscribeToken(cfg.unsubscribeSecret, token) : null;
-    const parsedUser = UserId.safeParse(userId);
-    if (!parsedUser.success) {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          htmlPage(
-            'Link not valid',
-            'This unsubscribe link is invalid. Open the newest email and try its link.',
-          ),
-        );
-      return;
-    }
-    await bus.request('chat.rpc.unsubscribe', { user_id: parsedUser.data }, rpcOpts);
-    res
-      .type('html')
-      .send(
-        htmlPage(
-          'Unsubscribed',
-          'You will no longer receive email notifications about replies to your chat.',
-        ),
-      );
-  });
+  api.use('/unsubscribe', unsubscribeRoutes({ secret: cfg.unsubscribeSecret, bus, rpcOpts }));
 
   api.use(() => {
     throw new AppError('not_found', 'No such endpoint');

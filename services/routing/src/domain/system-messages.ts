@@ -31,7 +31,7 @@ export function englishText(event: SystemEvent): string {
   }
 }
 
-/** The history lines (seed 001) that record who joined, transfers and closes. */
+/** The history lines that record who joined, transfers and closes (docs/PRODUCT.md, Operators and routing). */
 export function systemMessagesFor(changes: Changes<unknown>): SystemLine[] {
   const events: Array<{ chatId: ChatId; event: SystemEvent }> = [];
   for (const u of changes.unassigned) {

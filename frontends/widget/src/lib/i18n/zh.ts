@@ -80,6 +80,9 @@ const zh: Dictionary = {
   introSave: '保存',
   introLater: '暂不',
   introThanks: '谢谢您，{name}。',
+  linkSpent: '邮件中的此链接已被使用。请在下方留言，开始新的对话。',
+  linkExpired: '邮件中的此链接已过期。请在下方留言，开始新的对话。',
+  linkInvalid: '此链接无效。请在下方留言，开始新的对话。',
 };
 
 export default zh;

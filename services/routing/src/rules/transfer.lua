@@ -1,6 +1,8 @@
 -- Hands an active chat to another operator, or back to the queue (target '').
--- ARGV: prefix, chat_id, actor_operator_id ('' for system), actor_is_admin ('1'/'0'), target, force
+-- ARGV: prefix, chat_id, actor_operator_id ('' for system), actor_is_admin ('1'/'0'), target, force,
+--       return_grace_ms
 local chat, actor, is_admin, target, force = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5], ARGV[6] == '1'
+local return_grace = tonumber(ARGV[7])
 local s = session_of(chat)
 if not s then return fail('not_found', 'No session for this chat') end
 if s.status ~= 'active' then return fail('conflict', 'Only an active chat can be transferred') end
@@ -12,6 +14,8 @@ if target == '' then
   do_unassign(chat, 'transferred', { to_queue = true })
   redis.call('HSET', k_session(chat), 'status', 'waiting', 'operator_id', '', 'operator_name', '',
     'assigned_at', '', 'declined_by', from)
+  -- "Someone else, please" holds only for a while: then any free operator may take it.
+  schedule('decl|' .. chat, NOW + return_grace)
   enqueue_front({ chat })
   assign_queue()
   return finish(true)

@@ -24,8 +24,8 @@ end
 redis.call('DEL', k_session(chat))
 redis.call('HSET', k_session(chat), 'id', new_id, 'chat_id', chat, 'user_id', uid, 'status', 'waiting',
   'operator_id', '', 'operator_name', '', 'created_at', NOW, 'assigned_at', '', 'closed_at', '',
-  'user_name', uname, 'user_email', uemail, 'preview', preview)
-enqueue_back(chat)
+  'user_name', uname, 'user_email', uemail, 'preview', preview, 'order_key', written_at)
+enqueue_back(chat, written_at)
 touch_session(chat)
 assign_queue()
 return finish({ opened = true, duplicate = false })

@@ -10,6 +10,9 @@ if op.status == 'offline' then return fail('conflict', 'Go online or away before
 if active_count(op_id) >= tonumber(op.max_chats) then
   return fail('conflict', 'You already have as many chats as your capacity allows')
 end
+if s.visitor_left_at and (s.user_email or '') == '' then
+  return fail('conflict', 'The visitor left without an email address: nobody would read a reply')
+end
 redis.call('HDEL', k_session(chat), 'requeued')
 do_assign(chat, op_id, 'manual', nil)
 return finish(true)

@@ -25,7 +25,6 @@ local function k_gw(id) return P .. 'gw:' .. id end
 local function k_gw_closed(id) return P .. 'gw:' .. id .. ':closed' end
 local K_OPS = P .. 'ops'
 local K_QUEUE = P .. 'queue'
-local K_QSEQ = P .. 'queue:seq'
 local K_QPOS = P .. 'queue:published'
 local K_TIMERS = P .. 'timers'
 local K_GWS = P .. 'gateways'
@@ -98,10 +97,11 @@ local function session_view(chat)
   return s
 end
 
--- Tail of the queue: a growing counter keeps arrival order.
-local function enqueue_back(chat)
-  local seq = redis.call('INCR', K_QSEQ)
-  redis.call('ZADD', K_QUEUE, seq, chat)
+-- Into the queue by its order key: when the chat service stored the visitor's first message
+-- (epoch ms), so the queue keeps the order the messages were written in, whichever replica
+-- happened to read which message first.
+local function enqueue_back(chat, order_key)
+  redis.call('ZADD', K_QUEUE, order_key, chat)
   redis.call('HSET', k_session(chat), 'queued_at', NOW)
   out.queue_changed = true
 end
@@ -109,9 +109,11 @@ end
 -- Front of the queue, in the given order (the first element ends up at the very front).
 local function enqueue_front(chats)
   if #chats == 0 then return end
+  -- Arrivals have positive scores (their order key); the front is below zero, so a late
+  -- arrival with an early order key still queues behind the chats put back at the front.
   local head = redis.call('ZRANGE', K_QUEUE, 0, 0, 'WITHSCORES')
   local min = 0
-  if #head > 0 then min = tonumber(head[2]) end
+  if #head > 0 and tonumber(head[2]) < 0 then min = tonumber(head[2]) end
   for i, chat in ipairs(chats) do
     redis.call('ZADD', K_QUEUE, min - (#chats - i + 1), chat)
     redis.call('HSET', k_session(chat), 'queued_at', NOW)
@@ -125,7 +127,8 @@ local function do_assign(chat, op_id, reason, from_id)
   redis.call('ZREM', K_QUEUE, chat)
   redis.call('HSET', k_session(chat), 'status', 'active', 'operator_id', op_id,
     'operator_name', op.name, 'assigned_at', NOW)
-  redis.call('HDEL', k_session(chat), 'declined_by')
+  redis.call('HDEL', k_session(chat), 'declined_by', 'visitor_left_at')
+  redis.call('ZREM', K_TIMERS, 'decl|' .. chat)
   redis.call('SADD', k_op_chats(op_id), chat)
   redis.call('HSET', k_op(op_id), 'last_assigned', NOW)
   table.insert(out.assigned, {
@@ -193,8 +196,11 @@ local function assign_queue()
   if #free == 0 then return end
   for _, chat in ipairs(redis.call('ZRANGE', K_QUEUE, 0, -1)) do
     if #free == 0 then break end
-    local declined = redis.call('HGET', k_session(chat), 'declined_by')
-    local idx = best_operator(free, declined)
+    local h = redis.call('HMGET', k_session(chat), 'declined_by', 'visitor_left_at')
+    local declined = h[1] or nil
+    -- Nobody is there to read an answer: only taken by hand (see visitor_left).
+    local idx = nil
+    if not h[2] then idx = best_operator(free, declined) end
     if idx then
       local op = free[idx]
       local reason = 'auto'
@@ -217,7 +223,8 @@ local function requeue_operator(op_id, reason)
     if s then table.insert(sessions, s) end
   end
   table.sort(sessions, function(a, b)
-    local qa, qb = tonumber(a.created_at), tonumber(b.created_at)
+    local qa = tonumber(a.order_key or a.created_at)
+    local qb = tonumber(b.order_key or b.created_at)
     if qa == qb then return a.chat_id < b.chat_id end
     return qa < qb
   end)
@@ -279,6 +286,13 @@ local function save_visitor(uid, rec)
   redis.call('SET', k_visitor(uid), cjson.encode(rec), 'EX', VISITOR_TTL_SECONDS)
 end
 
+-- The chat of a visitor whose session waits in the queue, if any.
+local function waiting_chat_of(uid)
+  local chat = redis.call('GET', P .. 'user_chat:' .. uid)
+  if not chat or redis.call('HGET', k_session(chat), 'status') ~= 'waiting' then return nil end
+  return chat
+end
+
 local function visitor_connected(uid, member, info)
   local rec = visitor_record(uid)
   if not rec then
@@ -292,8 +306,10 @@ local function visitor_connected(uid, member, info)
   end
   redis.call('SADD', k_visitor_conns(uid), member)
   cancel('v|' .. uid)
+  local back = false
   if redis.call('SISMEMBER', K_VISITORS, uid) == 0 then
     redis.call('SADD', K_VISITORS, uid)
+    back = true
     if rec.left_at then
       -- Back after leaving: a new visit with its own pages.
       rec.visits = (rec.visits or 0) + 1
@@ -307,8 +323,20 @@ local function visitor_connected(uid, member, info)
   end
   save_visitor(uid, rec)
   out.visitors_changed = true
+  -- Back while still waiting: the session is routed again.
+  local chat = back and waiting_chat_of(uid)
+  if chat and redis.call('HEXISTS', k_session(chat), 'visitor_left_at') == 1 then
+    redis.call('HDEL', k_session(chat), 'visitor_left_at')
+    touch_session(chat)
+    out.queue_changed = true
+    assign_queue()
+  end
 end
 
+-- Gone past the grace period. A session still waiting stays in the queue, marked: it is not
+-- handed out automatically (nobody would read the answer), an operator may take it when the
+-- visitor left an email (the unread-reply email reaches them), and it is routed again when
+-- the visitor comes back.
 local function visitor_left(uid)
   redis.call('SREM', K_VISITORS, uid)
   local rec = visitor_record(uid)
@@ -317,6 +345,12 @@ local function visitor_left(uid)
     save_visitor(uid, rec)
   end
   out.visitors_changed = true
+  local chat = waiting_chat_of(uid)
+  if chat then
+    redis.call('HSET', k_session(chat), 'visitor_left_at', NOW)
+    touch_session(chat)
+    out.queue_changed = true
+  end
 end
 
 local function visitor_disconnected(uid, member, grace_ms)

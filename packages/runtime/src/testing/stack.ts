@@ -14,9 +14,10 @@ import {
   startRedisServer,
   startService,
   type ManagedProcess,
-} from '@parley/runtime/testing';
-import { startDemoServer } from '../../scripts/lib/demo-server.ts';
-import { buildApp } from '../../scripts/lib/apps.ts';
+} from './processes.ts';
+// The demo host page and the app builds are the same ones `npm start` uses.
+import { startDemoServer } from '../../../../scripts/lib/demo-server.ts';
+import { buildApp } from '../../../../scripts/lib/apps.ts';
 
 export type ServiceName = 'gateway' | 'chat' | 'routing' | 'notify';
 
@@ -33,6 +34,11 @@ export interface Stack {
   /** Env every service got (before per-service overrides). */
   env: Record<string, string>;
   services: Record<ServiceName, ManagedProcess[]>;
+  /**
+   * Takes Redis away (SIGTERM, or SIGKILL as a crash); the returned function brings it back on
+   * the same port with its data.
+   */
+  stopRedis(signal: 'SIGTERM' | 'SIGKILL'): Promise<() => Promise<void>>;
   /** Starts one more replica of a service with the stack's env. */
   addReplica(name: ServiceName, env?: Record<string, string>): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -47,6 +53,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Which services to start (default all). */
   services?: ServiceName[];
+  /** Redis fsyncs every write, so acknowledged writes survive a SIGKILL (default false). */
+  redisFsyncAlways?: boolean;
   /** Build the apps when their build folder is missing (default true). */
   buildApps?: boolean;
 }
@@ -68,7 +76,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const nats = await startNatsServer();
     cleanup.push(() => nats.stop());
-    const redis = await startRedisServer();
+    const redisOpts = {
+      dir: mkdtempSync(path.join(dataDir, 'redis-')),
+      appendfsync: opts.redisFsyncAlways ? ('always' as const) : ('everysec' as const),
+    };
+    let redis = await startRedisServer(redisOpts);
     cleanup.push(() => redis.stop());
 
     const gatewayPorts = await Promise.all(
@@ -146,6 +158,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       env,
       services,
       addReplica: (name, extra) => start(name, undefined, extra),
+      async stopRedis(signal) {
+        const port = redis.port;
+        await (signal === 'SIGKILL' ? redis.kill() : redis.stop());
+        return async () => {
+          redis = await startRedisServer({ ...redisOpts, port });
+        };
+      },
       async stop() {
         for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
         rmSync(dataDir, { recursive: true, force: true });

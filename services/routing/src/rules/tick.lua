@@ -7,7 +7,7 @@ for _, gw in ipairs(redis.call('ZRANGEBYSCORE', K_GWS, '-inf', NOW - gw_timeout)
   redis.call('DEL', k_gw(gw), k_gw_closed(gw))
   redis.call('ZREM', K_GWS, gw)
 end
-local went_offline = false
+local reassign = false
 for _, timer in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW)) do
   redis.call('ZREM', K_TIMERS, timer)
   local kind, id = string.match(timer, '^(%a+)|(.+)$')
@@ -15,7 +15,13 @@ for _, timer in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW)) do
     local op = op_of(id)
     if op and op.status ~= 'offline' and redis.call('SCARD', k_op_conns(id)) == 0 then
       go_offline(id, 'offline')
-      went_offline = true
+      reassign = true
+    end
+  elseif kind == 'decl' then
+    -- Nobody else took the returned chat in time: the operator who returned it may get it too.
+    if redis.call('HGET', k_session(id), 'status') == 'waiting' then
+      redis.call('HDEL', k_session(id), 'declined_by')
+      reassign = true
     end
   elseif kind == 'v' then
     if redis.call('SCARD', k_visitor_conns(id)) == 0 then
@@ -23,5 +29,5 @@ for _, timer in ipairs(redis.call('ZRANGEBYSCORE', K_TIMERS, '-inf', NOW)) do
     end
   end
 end
-if went_offline then assign_queue() end
+if reassign then assign_queue() end
 return finish(true)
