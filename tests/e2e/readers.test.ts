@@ -23,7 +23,7 @@ import {
   type Stack,
   type TestWsClient,
 } from '@parley/runtime/testing';
-import { http } from '@parley/contracts';
+import { http, WsCloseCode } from '@parley/contracts';
 import { formatMessageTime } from '@parley/chat-client/time-format';
 
 const require = createRequire(import.meta.url);
@@ -115,7 +115,8 @@ async function controlSockets(context: BrowserContext) {
   const live: Array<{ close(): Promise<void> }> = [];
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     if (blocked) {
-      void ws.close({ code: 4002, reason: 'blocked by test' });
+      // A code the client retries after a backoff (4000–4099 would stop it for good).
+      void ws.close({ code: WsCloseCode.rateLimited, reason: 'blocked by test' });
       return;
     }
     ws.connectToServer();
@@ -404,19 +405,22 @@ describe('the widget as a visitor reads it', () => {
           if (text && !seen.includes(text)) seen.push(text);
         }).observe(el, { subtree: true, childList: true, characterData: true });
       });
+      const seenNotices = () =>
+        demo.widget.evaluate(() => (window as unknown as { seenNotices: string[] }).seenNotices);
+      // The browser goes offline: said at once. Back online with the gateway still unreachable:
+      // the widget says it is reconnecting.
       await demo.context.setOffline(true);
       await sockets_.drop();
       await expect
-        .poll(() =>
-          demo.widget.evaluate(() => (window as unknown as { seenNotices: string[] }).seenNotices),
-        )
-        .toEqual(
-          expect.arrayContaining([
-            'Reconnecting…',
-            'You are offline — messages will be sent when you are back',
-          ]),
-        );
+        .poll(seenNotices)
+        .toEqual(['You are offline — messages will be sent when you are back']);
+      await demo.context.setOffline(false);
+      await expect
+        .poll(seenNotices)
+        .toEqual(['You are offline — messages will be sent when you are back', 'Reconnecting…']);
+      // Reachable again; an online event makes the socket retry now rather than after its backoff.
       sockets_.allow();
+      await demo.context.setOffline(true);
       await demo.context.setOffline(false);
       await notice
         .and(demo.widget.locator('[data-state="connected"]'))
