@@ -17,6 +17,11 @@ import {
 } from '@parley/runtime/testing';
 import { startDemoServer } from '../../scripts/lib/demo-server.ts';
 import { buildApp } from '../../scripts/lib/apps.ts';
+import {
+  generateNatsPasswords,
+  natsServerEnv,
+  renderNatsAuthorization,
+} from '../../scripts/lib/nats-config.ts';
 
 export type ServiceName = 'gateway' | 'chat' | 'routing' | 'notify';
 
@@ -49,6 +54,11 @@ export interface StackOptions {
   services?: ServiceName[];
   /** Build the apps when their build folder is missing (default true). */
   buildApps?: boolean;
+  /**
+   * Each service connects as its own NATS user with the permissions production has
+   * (default true); stop() fails when NATS logged a permission violation.
+   */
+  natsAuth?: boolean;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -66,7 +76,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     notify: [],
   };
   try {
-    const nats = await startNatsServer();
+    const natsAuth = opts.natsAuth !== false;
+    const natsPasswords = generateNatsPasswords();
+    const nats = await startNatsServer(
+      natsAuth
+        ? { config: renderNatsAuthorization(), env: natsServerEnv(natsPasswords) }
+        : {},
+    );
     cleanup.push(() => nats.stop());
     const redis = await startRedisServer();
     cleanup.push(() => redis.stop());
@@ -114,7 +130,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     const replicas = opts.replicas ?? 1;
     const start = async (name: ServiceName, port?: number, extra: Record<string, string> = {}) => {
-      const p = await startService(name, { ...env, ...extra }, port ? { port } : {});
+      const natsUser = natsAuth ? { NATS_USER: name, NATS_PASSWORD: natsPasswords[name] } : {};
+      const p = await startService(name, { ...env, ...natsUser, ...extra }, port ? { port } : {});
       services[name].push(p);
       cleanup.push(() => p.stop());
       return p;
@@ -149,6 +166,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async stop() {
         for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
         rmSync(dataDir, { recursive: true, force: true });
+        const violations = (nats.logs?.() ?? '')
+          .split('\n')
+          .filter((l) => l.includes('Violation'));
+        if (violations.length > 0) {
+          throw new Error(`NATS refused subjects a service used:\n${violations.join('\n')}`);
+        }
       },
     };
   } catch (err) {

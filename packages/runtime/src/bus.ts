@@ -132,11 +132,15 @@ export async function connectBus(opts: {
   servers: string;
   name: string;
   logger: Logger;
+  /** NATS user and password (NATS_USER / NATS_PASSWORD); without them no authentication. */
+  user?: string | undefined;
+  pass?: string | undefined;
 }): Promise<Bus> {
   const log = opts.logger.child({ module: 'bus' });
   const nc = await connect({
     servers: opts.servers.split(',').map((s) => s.trim()),
     name: opts.name,
+    ...(opts.user ? { user: opts.user, pass: opts.pass ?? '' } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     // Otherwise nats.js builds an Error with a stack trace for every request, in case it fails

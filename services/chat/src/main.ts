@@ -42,7 +42,13 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
   const { store, blobs } = await openStores(cfg, logger);
   await store.init();
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'chat', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'chat',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
   const domain = new ChatDomain({ store, events: busPublisher(bus) });
 

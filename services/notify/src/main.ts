@@ -79,7 +79,13 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     logger.info('email delivery: local outbox (no SENDGRID_API_KEY)');
   }
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'notify',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
   const agenda = await createAgenda({
