@@ -19,14 +19,13 @@ export interface NatsServiceAccess {
   requests: readonly RpcSubject[];
   /** Events it reads with plain (core NATS) subscriptions. */
   subscribes: readonly EventSubject[];
-  /** Streams it reads through JetStream consumers (durable or ordered). */
-  consumes: readonly StreamName[];
+  /** Events it reads through JetStream consumers (durable or ordered), by stream. */
+  consumes: Partial<Record<StreamName, readonly EventSubject[]>>;
 }
 
 const rpcSubjects = Object.keys(rpcCatalog) as RpcSubject[];
 const eventSubjects = Object.keys(eventCatalog) as EventSubject[];
-const rpcOf = (service: NatsService) =>
-  rpcSubjects.filter((s) => s.startsWith(`${service}.rpc.`));
+const rpcOf = (service: NatsService) => rpcSubjects.filter((s) => s.startsWith(`${service}.rpc.`));
 
 export const natsAccess: Record<NatsService, NatsServiceAccess> = {
   gateway: {
@@ -40,18 +39,24 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
       ...eventSubjects.filter((s) => s.startsWith('routing.evt.')),
       'gateway.typing',
     ],
-    consumes: ['TOKEN_REVOCATIONS'],
+    consumes: { TOKEN_REVOCATIONS: ['gateway.token_revoked'] },
   },
-  chat: { requests: [], subscribes: [], consumes: [] },
+  chat: { requests: [], subscribes: [], consumes: {} },
   routing: {
     requests: ['chat.rpc.operator_get', 'chat.rpc.visitor_chat', 'chat.rpc.send_message'],
     subscribes: ['gateway.evt.connection', 'gateway.evt.heartbeat', 'gateway.evt.page_view'],
-    consumes: ['CHAT_EVENTS'],
+    consumes: {
+      CHAT_EVENTS: [
+        'chat.evt.message_created',
+        'chat.evt.operator_changed',
+        'chat.evt.visitor_updated',
+      ],
+    },
   },
   notify: {
     requests: ['chat.rpc.messages_after', 'chat.rpc.notify_claim', 'chat.rpc.visitor_profile'],
     subscribes: [],
-    consumes: ['CHAT_EVENTS'],
+    consumes: { CHAT_EVENTS: ['chat.evt.message_created', 'chat.evt.chat_read'] },
   },
 };
 
@@ -107,7 +112,7 @@ export function natsPermissions(service: NatsService): NatsPermissions {
     `$JS.API.STREAM.INFO.${s}`,
     `$JS.API.STREAM.CREATE.${s}`,
   ]);
-  const consumerApi = access.consumes.flatMap((s) => [
+  const consumerApi = (Object.keys(access.consumes) as StreamName[]).flatMap((s) => [
     `$JS.API.CONSUMER.CREATE.${s}`,
     `$JS.API.CONSUMER.CREATE.${s}.>`,
     `$JS.API.CONSUMER.DURABLE.CREATE.${s}.>`,

@@ -81,8 +81,11 @@ export interface ComposeService {
   image?: string;
   build?: { context?: string; dockerfile?: string; target?: string; args?: Record<string, string> };
   command?: string[] | string;
+  entrypoint?: string[] | string;
+  logging?: { driver?: string; options?: Record<string, string> };
+  mem_limit?: string;
   environment?: Record<string, string | number | null>;
-  env_file?: string | Array<string | { path: string; required?: boolean }>;
+  env_file?: Array<string | { path: string; required?: boolean }>;
   ports?: string[];
   volumes?: string[];
   healthcheck?: { test: string[] | string };
