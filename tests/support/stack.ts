@@ -79,9 +79,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const natsAuth = opts.natsAuth !== false;
     const natsPasswords = generateNatsPasswords();
     const nats = await startNatsServer(
-      natsAuth
-        ? { config: renderNatsAuthorization(), env: natsServerEnv(natsPasswords) }
-        : {},
+      natsAuth ? { config: renderNatsAuthorization(), env: natsServerEnv(natsPasswords) } : {},
     );
     cleanup.push(() => nats.stop());
     const redis = await startRedisServer();
@@ -166,9 +164,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async stop() {
         for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
         rmSync(dataDir, { recursive: true, force: true });
-        const violations = (nats.logs?.() ?? '')
-          .split('\n')
-          .filter((l) => l.includes('Violation'));
+        const violations = (nats.logs?.() ?? '').split('\n').filter((l) => l.includes('Violation'));
         if (violations.length > 0) {
           throw new Error(`NATS refused subjects a service used:\n${violations.join('\n')}`);
         }
