@@ -64,7 +64,7 @@ describe('NATS users per service', () => {
         const server = conns[serverOf(subject)!];
         const sub = server.subscribe(subject, {
           queue: 'q',
-          callback: (_err, msg) => msg.respond('pong'),
+          callback: (_err, msg) => void msg.respond('pong'),
         });
         await server.flush();
         const reply = await conns[caller].request(subject, 'ping', { timeout: 2000 });
@@ -78,7 +78,9 @@ describe('NATS users per service', () => {
     for (const reader of natsServices) {
       for (const subject of natsAccess[reader].subscribes) {
         const got: string[] = [];
-        const sub = conns[reader].subscribe(subject, { callback: (_e, m) => got.push(m.string()) });
+        const sub = conns[reader].subscribe(subject, {
+          callback: (_e, m) => void got.push(m.string()),
+        });
         await conns[reader].flush();
         conns[publisherOf(subject)!].publish(subject, 'evt');
         await waitFor(() => got.length === 1, { timeoutMs: 2000, what: `${reader} ← ${subject}` });
@@ -112,7 +114,7 @@ describe('NATS users per service', () => {
     // notify publishes no chat events; chat reads no gateway signals; nobody but chat serves chat RPCs.
     const got: string[] = [];
     const sub = conns.gateway.subscribe('chat.evt.message_created', {
-      callback: (_e, m) => got.push(m.string()),
+      callback: (_e, m) => void got.push(m.string()),
     });
     await conns.gateway.flush();
     conns.notify.publish('chat.evt.message_created', 'forged');
