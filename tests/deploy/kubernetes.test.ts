@@ -69,7 +69,7 @@ interface NetworkPolicy extends K8sObject {
 }
 interface HttpRoute extends K8sObject {
   spec: {
-    parentRefs: Array<{ name: string }>;
+    parentRefs: Array<{ name: string; sectionName?: string }>;
     hostnames: string[];
     rules: Array<{
       matches: Array<{ path: { type: string; value: string } }>;
@@ -290,8 +290,10 @@ for (const overlay of ['development', 'production'] as const) {
       const [route] = byKind<HttpRoute>(objects, 'HTTPRoute');
       expect(gw && route).toBeTruthy();
       expect(gw!.spec.gatewayClassName).not.toBe('set-by-overlay');
-      expect(route!.spec.parentRefs).toEqual([{ name: gw!.metadata.name }]);
-      expect(route!.spec.hostnames).toEqual(gw!.spec.listeners.map((l) => l.hostname));
+      expect(route!.spec.parentRefs.map((r) => r.name)).toEqual([gw!.metadata.name]);
+      expect([...new Set(gw!.spec.listeners.map((l) => l.hostname))]).toEqual(
+        route!.spec.hostnames,
+      );
       const byPath = new Map(
         route!.spec.rules.flatMap((r) => r.matches.map((m) => [m.path.value, r] as const)),
       );
@@ -309,7 +311,10 @@ for (const overlay of ['development', 'production'] as const) {
         );
       }
       if (overlay === 'production') {
-        expect(gw!.spec.listeners.map((l) => l.protocol)).toEqual(['HTTPS']);
+        // The route serves HTTPS only; the HTTP listener is there for the ACME challenge.
+        expect(route!.spec.parentRefs).toEqual([{ name: 'parley', sectionName: 'https' }]);
+        const https = gw!.spec.listeners.find((l) => l.protocol === 'HTTPS');
+        expect(https?.tls).toBeDefined();
         expect(gw!.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeTruthy();
       }
     });
