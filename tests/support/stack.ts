@@ -37,6 +37,8 @@ export interface Stack {
   dataDir: string;
   /** Env every service got (before per-service overrides). */
   env: Record<string, string>;
+  /** The env one service starts with: `env` plus its own NATS user. */
+  envOf(name: ServiceName): Record<string, string>;
   services: Record<ServiceName, ManagedProcess[]>;
   /** Starts one more replica of a service with the stack's env. */
   addReplica(name: ServiceName, env?: Record<string, string>): Promise<ManagedProcess>;
@@ -127,9 +129,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...opts.env,
     };
     const replicas = opts.replicas ?? 1;
+    const envOf = (name: ServiceName): Record<string, string> =>
+      natsAuth ? { ...env, NATS_USER: name, NATS_PASSWORD: natsPasswords[name] } : { ...env };
     const start = async (name: ServiceName, port?: number, extra: Record<string, string> = {}) => {
-      const natsUser = natsAuth ? { NATS_USER: name, NATS_PASSWORD: natsPasswords[name] } : {};
-      const p = await startService(name, { ...env, ...natsUser, ...extra }, port ? { port } : {});
+      const p = await startService(name, { ...envOf(name), ...extra }, port ? { port } : {});
       services[name].push(p);
       cleanup.push(() => p.stop());
       return p;
@@ -159,6 +162,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       redisUrl: redis.url,
       dataDir,
       env,
+      envOf,
       services,
       addReplica: (name, extra) => start(name, undefined, extra),
       async stop() {

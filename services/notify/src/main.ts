@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@parley/runtime/redis';
 import type { Db, MongoClient } from 'mongodb';
 import {
   connectBus,
@@ -39,7 +40,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     emailLog = log;
     logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
   } else {
-    redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    redis = createRedis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
     logConnectionErrors(redis, logger, 'redis');
     await redis.connect();
     emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
