@@ -20,6 +20,7 @@ import {
 } from '@parley/runtime/testing';
 
 let primary: ManagedProcess;
+let replica: ManagedProcess;
 let nats: ManagedProcess;
 let sentinel: ChildProcess;
 let sentinelPort: number;
@@ -27,6 +28,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-sentinel-'));
 
 beforeAll(async () => {
   primary = await startRedisServer();
+  replica = await startRedisServer();
+  const toReplica = new Redis(replica.url);
+  await toReplica.call('REPLICAOF', '127.0.0.1', String(primary.port));
+  toReplica.disconnect();
   nats = await startNatsServer();
   sentinelPort = await freePort();
   const conf = path.join(dir, 'sentinel.conf');
@@ -37,6 +42,8 @@ beforeAll(async () => {
       'bind 127.0.0.1',
       `dir ${dir}`,
       `sentinel monitor parley 127.0.0.1 ${primary.port} 1`,
+      'sentinel down-after-milliseconds parley 1000',
+      'sentinel failover-timeout parley 5000',
       '',
     ].join('\n'),
   );
@@ -63,6 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   sentinel?.kill('SIGKILL');
   await primary?.stop();
+  await replica?.stop();
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -111,4 +119,37 @@ describe('Redis Sentinel (REDIS_URL=redis+sentinel://…)', () => {
       await routing.stop();
     }
   });
+
+  // Last: it kills the primary.
+  it('follows a failover: after the primary dies, writes go to the promoted replica', async () => {
+    const client = createRedis(`redis+sentinel://127.0.0.1:${sentinelPort}/parley`, {
+      maxRetriesPerRequest: 1,
+    });
+    client.on('error', () => undefined);
+    const direct = new Redis(replica.url);
+    try {
+      await client.set('parley:before', '1');
+      await waitFor(async () => (await direct.get('parley:before')) === '1', {
+        timeoutMs: 10_000,
+        what: 'the replica catching up',
+      });
+      await primary.kill();
+      await waitFor(
+        async () => {
+          try {
+            await client.set('parley:after', 'written after the failover');
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 30_000, what: 'a write through the sentinel after the failover' },
+      );
+      expect(await direct.get('parley:after')).toBe('written after the failover');
+      expect(await direct.get('parley:before')).toBe('1');
+    } finally {
+      client.disconnect();
+      direct.disconnect();
+    }
+  }, 60_000);
 });
