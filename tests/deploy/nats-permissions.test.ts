@@ -3,12 +3,14 @@
  * each service can serve, request, publish and subscribe what its table grants, and the server
  * refuses what it does not. Also: the table matches the subjects each service's source uses.
  */
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { eventCatalog, rpcCatalog } from '@parley/contracts/nats';
+import type { Operator } from '@parley/contracts/models';
 import {
   natsAccess,
   natsServices,
@@ -17,6 +19,7 @@ import {
   type NatsService,
 } from '@parley/contracts/nats-permissions';
 import { repoRoot, startNatsServer, waitFor, type ManagedProcess } from '@parley/runtime/testing';
+import { connectBus, createLogger } from '@parley/runtime';
 import {
   generateNatsPasswords,
   natsServerEnv,
@@ -25,9 +28,10 @@ import {
 
 let nats: ManagedProcess;
 const conns = {} as Record<NatsService, NatsConnection>;
+const passwordOf = generateNatsPasswords();
 
 beforeAll(async () => {
-  const passwords = generateNatsPasswords();
+  const passwords = passwordOf;
   nats = await startNatsServer({
     config: renderNatsAuthorization(),
     env: natsServerEnv(passwords),
@@ -140,6 +144,84 @@ describe('NATS users per service', () => {
     expect(got).toEqual([]);
     sub.unsubscribe();
     stolen.unsubscribe();
+  });
+});
+
+describe('JetStream through the services’ own users', () => {
+  const logger = createLogger('nats-permissions-test', 'silent');
+  const busOf = (service: NatsService) =>
+    connectBus({
+      servers: nats.url,
+      name: service,
+      logger,
+      user: service,
+      pass: passwordOf[service],
+    });
+
+  it('each service creates the streams; routing reads chat’s stored events with its durable consumer, gateways follow revocations', async () => {
+    const before = violations().length;
+    const buses = await Promise.all(natsServices.map(busOf));
+    try {
+      for (const bus of buses) await bus.ensureStreams();
+      const [gateway, chat, routing] = buses;
+      const seen: string[] = [];
+      const consumer = await routing!.consumeDurable({
+        stream: 'CHAT_EVENTS',
+        durable: 'routing-permissions-test',
+        subjects: ['chat.evt.operator_changed'],
+        handler: async (event) => {
+          seen.push(event.subject);
+        },
+      });
+      await chat!.publishDurable('chat.evt.operator_changed', {
+        operator: {
+          id: randomUUID() as Operator['id'],
+          email: 'ada@parley.test',
+          name: 'Ada',
+          role: 'agent',
+          max_chats: 5,
+          active: true,
+          created_at: new Date().toISOString(),
+        },
+      });
+      const revoked: string[] = [];
+      const follower = await gateway!.followStream({
+        stream: 'TOKEN_REVOCATIONS',
+        handler: (event) => {
+          if (event.subject === 'gateway.token_revoked') revoked.push(event.payload.jti);
+        },
+      });
+      await gateway!.publishDurable('gateway.token_revoked', { jti: 'jti-1', exp: 1 });
+      await waitFor(() => seen.length === 1 && revoked.includes('jti-1'), {
+        what: 'the durable consumer and the stream follower receiving',
+      });
+      await consumer.stop();
+      await follower.stop();
+      expect(violations().slice(before)).toEqual([]);
+    } finally {
+      for (const bus of buses) await bus.drain();
+    }
+  });
+
+  it('refuses a consumer on a stream the service does not read: notify cannot follow ROUTING_EVENTS', async () => {
+    const notify = await busOf('notify');
+    try {
+      await expect(
+        notify.consumeDurable({
+          stream: 'ROUTING_EVENTS',
+          durable: 'not-granted',
+          subjects: ['routing.evt.assigned'],
+          handler: async () => undefined,
+          ackWaitMs: 1000,
+        }),
+      ).rejects.toThrow();
+      await waitFor(() => violations().some((l) => l.includes('ROUTING_EVENTS')), {
+        timeoutMs: 3000,
+        what: 'the server logging the refused consumer',
+      });
+    } finally {
+      await notify.drain();
+    }
   });
 });
 

@@ -152,6 +152,8 @@ export async function connectBus(opts: {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect')
         log.warn({ status: s.type }, 'nats status');
+      // E.g. a subject this service's NATS user was not granted: say so instead of timing out.
+      else if (s.type === 'error') log.error({ err: s.error }, 'nats error');
     }
   })();
   void nc.closed().then((err) => {
