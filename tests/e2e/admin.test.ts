@@ -766,7 +766,7 @@ describe('operator console', () => {
       });
       expect(res.status).toBeLessThan(300);
     }
-    restarted.push(await startService('gateway', stack.env, { port: first.port }));
+    restarted.push(await startService('gateway', stack.envOf('gateway'), { port: first.port }));
     await ada.page.locator('.connection[data-state="open"]').waitFor();
     await bubbles(ada, 'user').filter({ hasText: 'missed 5' }).waitFor();
     const shown = await bubbles(ada, 'user').locator('.text').allTextContents();

@@ -26,6 +26,14 @@ export const baseConfig = z.object({
     .string()
     .default('nats://127.0.0.1:4222')
     .describe('NATS server URL(s), comma-separated'),
+  NATS_USER: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .describe(
+      'NATS user of this service (the server grants each service only its own subjects); unset: no authentication',
+    ),
+  NATS_PASSWORD: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .describe('Password of NATS_USER'),
   NATS_STREAM_REPLICAS: z.coerce
     .number()
     .int()

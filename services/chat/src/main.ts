@@ -43,7 +43,13 @@ export async function start(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycl
   const { store, blobs } = await openStores(cfg, logger);
   await store.init();
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'chat', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'chat',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
   const domain = new ChatDomain({ store, events: busPublisher(bus) });
 

@@ -24,6 +24,8 @@ export async function start(
     servers: cfg.NATS_URL,
     name: `gateway-${cfg.GATEWAY_ID}`,
     logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
   });
   const registry = createMetrics('gateway');
   const metrics = createGatewayMetrics(registry);

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@parley/runtime/redis';
 import type { Db, MongoClient } from 'mongodb';
 import {
   connectBus,
@@ -40,7 +41,7 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
     emailLog = log;
     logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
   } else {
-    redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    redis = createRedis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
     logConnectionErrors(redis, logger, 'redis');
     await redis.connect();
     emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
@@ -64,7 +65,13 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
     logger.info('email delivery: local outbox (no SENDGRID_API_KEY)');
   }
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'notify',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
   const { agenda, redisReady: jobsRedisReady } = await createAgenda({

@@ -6,7 +6,9 @@ export const configSchema = baseConfig.extend({
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .describe('Redis holding routing state (run it with AOF persistence)'),
+    .describe(
+      'Redis holding routing state (run it with AOF persistence); redis+sentinel://host:port[,host:port…]/<master name> for Redis Sentinel',
+    ),
   REDIS_PREFIX: z
     .string()
     .default('parley:routing:')

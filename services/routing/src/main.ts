@@ -35,7 +35,13 @@ export async function start(
     onClient: (client) => logConnectionErrors(client, logger, 'redis'),
   });
   await store.redis.ping();
-  const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });
+  const bus = await connectBus({
+    servers: config.NATS_URL,
+    name: 'routing',
+    logger,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: config.NATS_STREAM_REPLICAS });
   const registry = createMetrics('routing');
   const { assignments } = createRoutingMetrics(registry, store);

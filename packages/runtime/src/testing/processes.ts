@@ -3,7 +3,7 @@
  * free ports (as nats.js does with its launcher), service processes, and event-based waits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,8 @@ export interface ManagedProcess {
   stop(): Promise<void>;
   /** Kill -9 (crash simulation). */
   kill(): Promise<void>;
+  /** What the process wrote to stderr so far (NATS: its log, e.g. permission violations). */
+  logs?(): string;
 }
 
 function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000) {
@@ -74,8 +76,12 @@ async function startServer(spec: {
   dir: string;
   ownDir: boolean;
   args: string[];
+  env?: Record<string, string>;
 }): Promise<ManagedProcess> {
-  const proc = spawn(spec.program, spec.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(spec.program, spec.args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...spec.env },
+  });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.once('error', (e) => (stderr += String(e)));
@@ -97,21 +103,36 @@ async function startServer(spec: {
       if (spec.ownDir) rmSync(spec.dir, { recursive: true, force: true });
     },
     kill: () => stopProcess(proc, 'SIGKILL'),
+    logs: () => stderr,
   };
 }
 
 export async function startNatsServer(
-  opts: { port?: number; dir?: string } = {},
+  opts: {
+    port?: number;
+    dir?: string;
+    /** nats.conf text (e.g. the per-service users); command-line flags override its port. */
+    config?: string;
+    /** Server environment, e.g. the NATS_PASSWORD_<SERVICE> the config refers to. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-nats-'));
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir];
+  if (opts.config !== undefined) {
+    const file = path.join(dir, 'nats.conf');
+    writeFileSync(file, opts.config);
+    args.push('-c', file);
+  }
   return startServer({
     program: 'nats-server',
     scheme: 'nats',
     port,
     dir,
     ownDir: !opts.dir,
-    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    args,
+    ...(opts.env ? { env: opts.env } : {}),
   });
 }
 

@@ -18,6 +18,11 @@ import {
 // The demo host page and the app builds are the same ones `npm start` uses.
 import { startDemoServer } from '../../../../scripts/lib/demo-server.ts';
 import { buildApp } from '../../../../scripts/lib/apps.ts';
+import {
+  generateNatsPasswords,
+  natsServerEnv,
+  renderNatsAuthorization,
+} from '../../../../scripts/lib/nats-config.ts';
 
 export type ServiceName = 'gateway' | 'chat' | 'routing' | 'notify';
 
@@ -33,6 +38,8 @@ export interface Stack {
   dataDir: string;
   /** Env every service got (before per-service overrides). */
   env: Record<string, string>;
+  /** The env one service starts with: `env` plus its own NATS user. */
+  envOf(name: ServiceName): Record<string, string>;
   services: Record<ServiceName, ManagedProcess[]>;
   /**
    * Takes Redis away (SIGTERM, or SIGKILL as a crash); the returned function brings it back on
@@ -57,6 +64,11 @@ export interface StackOptions {
   redisFsyncAlways?: boolean;
   /** Build the apps when their build folder is missing (default true). */
   buildApps?: boolean;
+  /**
+   * Each service connects as its own NATS user with the permissions production has
+   * (default true); stop() fails when NATS logged a permission violation.
+   */
+  natsAuth?: boolean;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -74,7 +86,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     notify: [],
   };
   try {
-    const nats = await startNatsServer();
+    const natsAuth = opts.natsAuth !== false;
+    const natsPasswords = generateNatsPasswords();
+    const nats = await startNatsServer(
+      natsAuth ? { config: renderNatsAuthorization(), env: natsServerEnv(natsPasswords) } : {},
+    );
     cleanup.push(() => nats.stop());
     const redisOpts = {
       dir: mkdtempSync(path.join(dataDir, 'redis-')),
@@ -125,8 +141,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...opts.env,
     };
     const replicas = opts.replicas ?? 1;
+    const envOf = (name: ServiceName): Record<string, string> =>
+      natsAuth ? { ...env, NATS_USER: name, NATS_PASSWORD: natsPasswords[name] } : { ...env };
     const start = async (name: ServiceName, port?: number, extra: Record<string, string> = {}) => {
-      const p = await startService(name, { ...env, ...extra }, port ? { port } : {});
+      const p = await startService(name, { ...envOf(name), ...extra }, port ? { port } : {});
       services[name].push(p);
       cleanup.push(() => p.stop());
       return p;
@@ -156,6 +174,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       redisUrl: redis.url,
       dataDir,
       env,
+      envOf,
       services,
       addReplica: (name, extra) => start(name, undefined, extra),
       async stopRedis(signal) {
@@ -168,6 +187,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async stop() {
         for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
         rmSync(dataDir, { recursive: true, force: true });
+        const violations = (nats.logs?.() ?? '').split('\n').filter((l) => l.includes('Violation'));
+        if (violations.length > 0) {
+          throw new Error(`NATS refused subjects a service used:\n${violations.join('\n')}`);
+        }
       },
     };
   } catch (err) {

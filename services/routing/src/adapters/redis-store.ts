@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@parley/runtime/redis';
 import { AppError, ErrorCode, type ChatId, type Operator } from '@parley/contracts';
 import type { Changes, Member, RoutingStore, VisitorConnectionInfo } from '../domain/ports.ts';
 import {
@@ -159,7 +160,7 @@ export function createRedisStore(opts: {
   /** Every client this store opens reports its connection errors here. */
   onClient?: (client: Redis) => void;
 }): RoutingStore & { redis: Redis } {
-  const redis = new Redis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = createRedis(opts.url, { maxRetriesPerRequest: 3, lazyConnect: false });
   opts.onClient?.(redis);
   const commands = {} as Record<ScriptName, ScriptCall>;
   for (const name of SCRIPTS) {
