@@ -8,6 +8,7 @@ import {
   EmailRecord,
   MessageContent,
   SendMessageBody,
+  SendNoteBody,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -144,7 +145,7 @@ export const MessagesPage = z.object({
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
-export { SendMessageBody };
+export { SendMessageBody, SendNoteBody };
 export const SendMessageRequest = SendMessageBody;
 export type SendMessageRequest = SendMessageBody;
 
@@ -273,6 +274,13 @@ export const consoleRoutes = {
     method: 'POST',
     path: '/api/admin/chats/:chat_id/messages',
     body: SendMessageRequest,
+    response: SendMessageResponse,
+  },
+  /** An internal note: stored in the chat's history, shown to operators only. */
+  sendNote: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/notes',
+    body: SendNoteBody,
     response: SendMessageResponse,
   },
   /** The operator is looking at the chat: newer visitor messages are no longer unread. */

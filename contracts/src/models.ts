@@ -72,6 +72,14 @@ export const SupportMessage = z.object({
   attachments: z.array(Attachment),
   /** Only on system messages written since events exist; older ones have only `content`. */
   event: z.optional(SystemEvent),
+  /**
+   * True on an internal note: an operator's message only operators see (sender_type 'admin').
+   * Absent on every other message. Every reader that serves a visitor (REST, WebSocket,
+   * emails, transcripts, exports) leaves these out; see docs/PRODUCT.md, Internal notes.
+   */
+  internal: z.optional(z.literal(true)),
+  /** Notes only: the operators the note mentions with `@name`. */
+  mentions: z.optional(z.array(OperatorId)),
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
 
@@ -286,6 +294,17 @@ export const SendMessageBody = /* @__PURE__ */ z
   .strictObject(sendMessageFields)
   .check(contentOrAttachments);
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+/** POST /api/admin/chats/:chat_id/notes: an internal note (text only). */
+export const SendNoteBody = /* @__PURE__ */ z
+  .strictObject({ content: MessageContent, client_id: ClientId })
+  .check(
+    z.refine((f: { content: string }) => f.content.length > 0, {
+      message: 'content must not be blank',
+      path: ['content'],
+    }),
+  );
+export type SendNoteBody = z.infer<typeof SendNoteBody>;
 
 export const VisitorName = /* @__PURE__ */ z
   .string()

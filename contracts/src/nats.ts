@@ -119,6 +119,8 @@ export const rpcCatalog = {
       attachment_ids: z._default(z.array(AttachmentId), []),
       /** System messages only: the event the English `content` describes. */
       event: z.optional(SystemEvent),
+      /** Operators only: store an internal note (never served to the visitor). */
+      internal: z.optional(z.boolean()),
     }),
     response: z.object({ message: SupportMessage, duplicate: z.boolean() }),
   },
@@ -135,6 +137,8 @@ export const rpcCatalog = {
     request: z.extend(ChatRef, {
       after_seq: nonNegativeInt(),
       limit: intBetween(1, 1000),
+      /** Operators' reads set it; without it internal notes are left out (the visitor's view). */
+      include_internal: z.optional(z.boolean()),
     }),
     response: MessagesPage,
   },
@@ -142,6 +146,8 @@ export const rpcCatalog = {
     request: z.extend(ChatRef, {
       before_seq: positiveInt(),
       limit: intBetween(1, 200),
+      /** As for messages_after. */
+      include_internal: z.optional(z.boolean()),
     }),
     response: MessagesPage,
   },

@@ -27,6 +27,7 @@ import {
   notifyClaimCases,
   operatorCases,
 } from './store-contract/console.ts';
+import { noteCases } from './store-contract/notes.ts';
 
 export interface StoreHarness {
   /**
@@ -162,5 +163,6 @@ export function registerStoreContract(
     notifyClaimCases(kit);
     operatorCases(kit);
     attachmentCases(kit);
+    noteCases(kit);
   });
 }

@@ -64,6 +64,9 @@ export interface MessageDoc {
   client_id: string | null;
   attachments: Attachment[];
   event?: SystemEvent;
+  /** Set (true) only on internal notes, with the operators they mention. */
+  internal?: true;
+  mentions?: string[];
   published: boolean;
 }
 
@@ -151,6 +154,9 @@ export function toMessage(d: MessageDoc): SupportMessage {
     seq: d.seq,
     attachments: d.attachments ?? [],
     ...(d.event ? { event: d.event } : {}),
+    ...(d.internal
+      ? { internal: true as const, mentions: (d.mentions ?? []) as OperatorId[] }
+      : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MessageAudience,
   MessagesSlice,
   NewMessage,
   NotifyClaimOutcome,
@@ -235,8 +236,10 @@ export class MongoChatStore implements ChatStore {
     chatId: ChatId,
     beforeSeq: number | null,
     limit: number,
+    audience: MessageAudience,
   ): Promise<MessagesSlice> {
     const filter: Filter<MessageDoc> = { chat_id: chatId };
+    if (audience === 'visitor') filter.internal = { $exists: false };
     if (beforeSeq !== null) filter.seq = { $lt: beforeSeq };
     const docs = await this.messages
       .find(filter)
@@ -249,9 +252,16 @@ export class MongoChatStore implements ChatStore {
     };
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice> {
+  async messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice> {
+    const filter: Filter<MessageDoc> = { chat_id: chatId, seq: { $gt: afterSeq } };
+    if (audience === 'visitor') filter.internal = { $exists: false };
     const docs = await this.messages
-      .find({ chat_id: chatId, seq: { $gt: afterSeq } })
+      .find(filter)
       .sort({ seq: 1 })
       .limit(limit + 1)
       .toArray();
@@ -273,7 +283,7 @@ export class MongoChatStore implements ChatStore {
     await this.chats.updateOne({ _id: chatId }, { $max: { read_up_to_seq: upTo } });
     const at = date(now);
     const res = await this.messages.updateMany(
-      { chat_id: chatId, sender_type: 'admin', read_at: null, seq: { $lte: upTo } },
+      { chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, read_at: null, seq: { $lte: upTo } },
       { $set: { read_at: at, updated_at: at } },
     );
     const after = await this.chats.findOne({ _id: chatId });
@@ -284,7 +294,7 @@ export class MongoChatStore implements ChatStore {
     const chat = await this.chats.findOne({ _id: chatId });
     if (!chat) return { claimed: false, reason: 'not_found', chat: null };
     const newest = await this.messages.findOne(
-      { chat_id: chatId, sender_type: 'admin', seq: { $lte: upToSeq } },
+      { chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, seq: { $lte: upToSeq } },
       { sort: { seq: -1 } },
     );
     const reply = newest ? { seq: newest.seq, read: newest.read_at !== null } : null;
@@ -312,7 +322,7 @@ export class MongoChatStore implements ChatStore {
       return { claimed: false, reason, chat: toChat(current) };
     }
     const unread = await this.messages
-      .find({ chat_id: chatId, sender_type: 'admin', read_at: null, seq: { $lte: upToSeq } })
+      .find({ chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, read_at: null, seq: { $lte: upToSeq } })
       .sort({ seq: 1 })
       .toArray();
     return { claimed: true, chat: toChat(claimed), unread: unread.map(toMessage) };

@@ -113,6 +113,16 @@ export const ADDED_COLUMNS: ReadonlyArray<{
     column: 'event',
     ddl: 'ALTER TABLE support_messages ADD COLUMN event TEXT',
   },
+  {
+    table: 'support_messages',
+    column: 'internal',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN internal INTEGER NOT NULL DEFAULT 0',
+  },
+  {
+    table: 'support_messages',
+    column: 'mentions',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN mentions TEXT',
+  },
 ];
 
 export type Row = Record<string, SQLInputValue>;
@@ -175,6 +185,9 @@ export function toMessage(r: Row): SupportMessage {
     seq: num(r.seq),
     attachments: JSON.parse(str(r.attachments)) as Attachment[],
     ...(r.event ? { event: JSON.parse(str(r.event)) as SystemEvent } : {}),
+    ...(num(r.internal) === 1
+      ? { internal: true as const, mentions: JSON.parse(str(r.mentions ?? '[]')) as OperatorId[] }
+      : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MessageAudience,
   MessagesSlice,
   NewMessage,
   NotifyClaimOutcome,
@@ -224,11 +225,14 @@ export class SqliteChatStore implements ChatStore {
     chatId: ChatId,
     beforeSeq: number | null,
     limit: number,
+    audience: MessageAudience,
   ): Promise<MessagesSlice> {
     const rows = this.sql.all(
-      `SELECT * FROM support_messages WHERE chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT * FROM support_messages WHERE chat_id = ? AND seq < ? AND internal <= ?
+       ORDER BY seq DESC LIMIT ?`,
       chatId,
       beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      audience === 'operator' ? 1 : 0,
       limit + 1,
     );
     return {
@@ -237,11 +241,18 @@ export class SqliteChatStore implements ChatStore {
     };
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice> {
+  async messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice> {
     const rows = this.sql.all(
-      'SELECT * FROM support_messages WHERE chat_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
+      `SELECT * FROM support_messages WHERE chat_id = ? AND seq > ? AND internal <= ?
+       ORDER BY seq ASC LIMIT ?`,
       chatId,
       afterSeq,
+      audience === 'operator' ? 1 : 0,
       limit + 1,
     );
     return { messages: rows.slice(0, limit).map(toMessage), has_more: rows.length > limit };
@@ -257,7 +268,7 @@ export class SqliteChatStore implements ChatStore {
       const chat = toChat(row);
       const count = this.sql.run(
         `UPDATE support_messages SET read_at = ?, updated_at = ?
-         WHERE chat_id = ? AND sender_type = 'admin' AND read_at IS NULL AND seq <= ?`,
+         WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND read_at IS NULL AND seq <= ?`,
         now,
         now,
         chatId,
@@ -281,7 +292,7 @@ export class SqliteChatStore implements ChatStore {
       if (!row) return { claimed: false, reason: 'not_found', chat: null };
       const chat = toChat(row);
       const newest = this.sql.one(
-        `SELECT seq, read_at FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND seq <= ?
+        `SELECT seq, read_at FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND seq <= ?
          ORDER BY seq DESC LIMIT 1`,
         chatId,
         upToSeq,
@@ -295,7 +306,7 @@ export class SqliteChatStore implements ChatStore {
       this.sql.run('UPDATE support_chats SET notified_seq = ? WHERE id = ?', upToSeq, chatId);
       const unread = this.sql
         .all(
-          `SELECT * FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND read_at IS NULL
+          `SELECT * FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND read_at IS NULL
            AND seq <= ? ORDER BY seq`,
           chatId,
           upToSeq,

@@ -23,7 +23,8 @@ import type {
 import { OperatorAccounts } from './operators.ts';
 import { decodeCursor, encodeCursor, messagePreview, toListItem } from './projections.ts';
 import { attachmentClaim, publicAttachment } from './rules.ts';
-import type { AttachmentRecord, ChatRecord, ChatStore } from './store.ts';
+import { mentionedOperators } from './mentions.ts';
+import type { AttachmentRecord, ChatRecord, ChatStore, MessageAudience } from './store.ts';
 
 /** Publishes a fact once the write that made it is durable (bus.publishDurable in production). */
 export interface EventPublisher {
@@ -97,7 +98,7 @@ export class ChatDomain {
       user_id: req.visitor.user_id,
       now: this.nowIso(),
     });
-    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    const page = await this.store.messagesBefore(chat.id, null, req.limit, 'visitor');
     return {
       id: chat.id,
       messages: page.messages,
@@ -164,6 +165,23 @@ export class ChatDomain {
         event: 'only on system messages',
       });
     }
+    if (req.internal && req.sender_type !== 'admin') {
+      throw new AppError('forbidden', 'Only operators write internal notes');
+    }
+    if (req.internal && req.attachment_ids.length > 0) {
+      throw new AppError('bad_request', 'Invalid request: internal notes carry text only', {
+        attachment_ids: 'not on internal notes',
+      });
+    }
+    const internal = req.internal
+      ? {
+          mentions: mentionedOperators(
+            req.content,
+            await this.store.listOperators(),
+            req.sender_id,
+          ),
+        }
+      : undefined;
     const attachmentIds = [...new Set(req.attachment_ids)];
     const attachments: AttachmentRecord[] = [];
     for (const id of attachmentIds) {
@@ -186,6 +204,7 @@ export class ChatDomain {
       client_id: req.client_id,
       attachment_ids: attachmentIds,
       ...(req.event ? { event: req.event } : {}),
+      ...(internal ? { internal } : {}),
       preview: messagePreview(req.content, attachments),
       unarchive: req.sender_type === 'user',
       now: this.nowIso(),
@@ -271,15 +290,21 @@ export class ChatDomain {
     return chat;
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number) {
+  /** Internal notes only for `operator` readers: the visitor's paths never ask for them. */
+  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number, audience: MessageAudience) {
     const chat = await this.requireChat(chatId);
-    const page = await this.store.messagesAfter(chatId, afterSeq, limit);
+    const page = await this.store.messagesAfter(chatId, afterSeq, limit, audience);
     return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
   }
 
-  async messagesBefore(chatId: ChatId, beforeSeq: number, limit: number) {
+  async messagesBefore(
+    chatId: ChatId,
+    beforeSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ) {
     const chat = await this.requireChat(chatId);
-    const page = await this.store.messagesBefore(chatId, beforeSeq, limit);
+    const page = await this.store.messagesBefore(chatId, beforeSeq, limit, audience);
     return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
   }
 
@@ -321,7 +346,7 @@ export class ChatDomain {
         `viewed:${chat.id}:${req.viewer}:${now}`,
       );
     }
-    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    const page = await this.store.messagesBefore(chat.id, null, req.limit, 'operator');
     return {
       id: chat.id,
       user_id: chat.user_id,

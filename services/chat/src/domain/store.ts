@@ -77,6 +77,11 @@ export interface NewMessage {
   attachment_ids: AttachmentId[];
   /** System messages: what the line records, stored beside the English content. */
   event?: SystemEvent;
+  /**
+   * An internal note: takes the next seq like any message but leaves the chat's list summary
+   * (preview, count, last sender, last_message_at) and the visitor's read/unread state alone.
+   */
+  internal?: { mentions: OperatorId[] };
   /** Preview for the chat list (already truncated by the domain). */
   preview: string;
   /** Clear archived_at in the same write (a visitor's message reactivates the chat). */
@@ -103,6 +108,9 @@ export type AppendResult =
 export type AppendError =
   | { error: 'chat_not_found' }
   | { error: 'attachment_invalid'; attachment_id: AttachmentId; reason: string };
+
+/** Who reads: a visitor never gets internal notes; operators get everything. */
+export type MessageAudience = 'visitor' | 'operator';
 
 export interface MessagesSlice {
   messages: SupportMessage[];
@@ -176,10 +184,23 @@ export interface ChatStore {
   markPublished(messageId: MessageId): Promise<void>;
   /** Messages whose event was never confirmed published (created at or before createdBefore when given), oldest first. */
   unpublishedMessages(limit: number, createdBefore: string | null): Promise<SupportMessage[]>;
-  /** The newest messages with seq < beforeSeq (all when null), returned in ascending seq. */
-  messagesBefore(chatId: ChatId, beforeSeq: number | null, limit: number): Promise<MessagesSlice>;
-  /** Messages with seq > afterSeq, ascending. */
-  messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice>;
+  /**
+   * The newest messages with seq < beforeSeq (all when null), returned in ascending seq.
+   * Internal notes only when `audience` is 'operator' (the limit counts what is returned).
+   */
+  messagesBefore(
+    chatId: ChatId,
+    beforeSeq: number | null,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice>;
+  /** Messages with seq > afterSeq, ascending; notes as for messagesBefore. */
+  messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice>;
   /**
    * The visitor read everything: read_at = now on every unread admin message, read_up_to_seq =
    * last_seq, in one atomic step. Returns how many messages it marked.

@@ -2,6 +2,7 @@ import { AppError } from '@parley/contracts/errors';
 import type { Bus } from '@parley/runtime';
 import type { EventPayload, EventSubject } from '@parley/contracts/nats';
 import type { ChatDomain, EventPublisher } from '../domain/chats.ts';
+import type { MessageAudience } from '../domain/store.ts';
 import type { ChatMetrics } from '../metrics.ts';
 
 const QUEUE = 'chat';
@@ -71,12 +72,14 @@ export function serveChatRpc(
     serve('chat.rpc.mark_read', (req) => domain.markRead(req.chat_id), q),
     serve(
       'chat.rpc.messages_after',
-      (req) => domain.messagesAfter(req.chat_id, req.after_seq, req.limit),
+      (req) =>
+        domain.messagesAfter(req.chat_id, req.after_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve(
       'chat.rpc.messages_before',
-      (req) => domain.messagesBefore(req.chat_id, req.before_seq, req.limit),
+      (req) =>
+        domain.messagesBefore(req.chat_id, req.before_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve('chat.rpc.list_chats', (req) => domain.listChats(req), q),
@@ -107,6 +110,11 @@ export function serveChatRpc(
       await inFlight.idle();
     },
   };
+}
+
+/** Notes are served only when the caller (the gateway, for an operator) asks for them. */
+function audienceOf(req: { include_internal?: boolean | undefined }): MessageAudience {
+  return req.include_internal ? 'operator' : 'visitor';
 }
 
 export interface ChatRpcServer {
