@@ -9,6 +9,7 @@ import {
   MessageContent,
   SendMessageBody,
   SendNoteBody,
+  NoteMention,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -167,6 +168,9 @@ export const AdminChatResponse = AdminSupportChat;
 export const ArchiveResponse = SupportChatListItem;
 export const MarkViewedResponse = SupportChatListItem;
 
+/** GET /api/admin/mentions: notes mentioning the signed-in operator, newest first. */
+export const MentionsResponse = z.array(NoteMention);
+
 // ---- attachments ----
 export const AttachmentResponse = Attachment;
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -283,6 +287,8 @@ export const consoleRoutes = {
     body: SendNoteBody,
     response: SendMessageResponse,
   },
+  /** Notes mentioning the signed-in operator; opening a chat marks its mentions seen. */
+  mentions: { method: 'GET', path: '/api/admin/mentions', response: MentionsResponse },
   /** The operator is looking at the chat: newer visitor messages are no longer unread. */
   markViewed: {
     method: 'POST',

@@ -83,6 +83,15 @@ export const SupportMessage = z.object({
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
 
+/** A note that mentions the reader, for the console's Mentions view. */
+export const NoteMention = z.object({
+  chat_id: ChatId,
+  note: SupportMessage,
+  /** Null until the mentioned operator opened the chat (unread until then). */
+  seen_at: z.nullable(IsoDate),
+});
+export type NoteMention = z.infer<typeof NoteMention>;
+
 /** What a visitor gets from GET /api/support_chat: their one chat and its newest messages. */
 export const SupportChat = z.object({
   id: ChatId,

@@ -7,6 +7,7 @@ import {
   Attachment,
   EmailRecord,
   MessageContent,
+  NoteMention,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -174,6 +175,11 @@ export const rpcCatalog = {
       limit: z._default(intBetween(1, 200), 50),
     }),
     response: AdminSupportChat,
+  },
+  /** The notes mentioning an operator, newest first (the Mentions view). */
+  'chat.rpc.mentions': {
+    request: z.object({ operator_id: OperatorId, limit: z._default(intBetween(1, 200), 50) }),
+    response: z.array(NoteMention),
   },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },

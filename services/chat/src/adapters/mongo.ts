@@ -16,6 +16,7 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MentionEntry,
   MessageAudience,
   MessagesSlice,
   NewMessage,
@@ -23,6 +24,7 @@ import type {
   OperatorRecord,
 } from '../domain/store.ts';
 import { MongoMessageWriter } from './mongo-append.ts';
+import { MongoMentions, type MentionDoc } from './mongo-mentions.ts';
 import { GridFsBlobs } from './mongo-blobs.ts';
 import { upsertVisitor } from './mongo-visitors.ts';
 import {
@@ -65,6 +67,7 @@ export class MongoChatStore implements ChatStore {
   private readonly messages: Collection<MessageDoc>;
   private readonly attachments: Collection<AttachmentDoc>;
   private readonly operators: Collection<OperatorDoc>;
+  private readonly mentions: MongoMentions;
   private readonly writer: MongoMessageWriter;
 
   constructor(client: MongoClient, dbName: string) {
@@ -75,6 +78,10 @@ export class MongoChatStore implements ChatStore {
     this.messages = this.db.collection<MessageDoc>('support_messages');
     this.attachments = this.db.collection<AttachmentDoc>('attachments');
     this.operators = this.db.collection<OperatorDoc>('operators');
+    this.mentions = new MongoMentions(
+      this.db.collection<MentionDoc>('note_mentions'),
+      this.messages,
+    );
     this.writer = new MongoMessageWriter({
       chats: this.chats,
       messages: this.messages,
@@ -93,6 +100,7 @@ export class MongoChatStore implements ChatStore {
       attachments: this.attachments,
       operators: this.operators,
     });
+    await this.mentions.init();
   }
 
   async ping(): Promise<boolean> {
@@ -326,6 +334,20 @@ export class MongoChatStore implements ChatStore {
       .sort({ seq: 1 })
       .toArray();
     return { claimed: true, chat: toChat(claimed), unread: unread.map(toMessage) };
+  }
+
+  // ---- mentions ----
+
+  recordMentions(note: SupportMessage): Promise<void> {
+    return this.mentions.record(note);
+  }
+
+  mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]> {
+    return this.mentions.list(operatorId, limit);
+  }
+
+  markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
+    return this.mentions.markSeen(operatorId, chatId, now);
   }
 
   // ---- attachments ----

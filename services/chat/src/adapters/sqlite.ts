@@ -16,6 +16,7 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MentionEntry,
   MessageAudience,
   MessagesSlice,
   NewMessage,
@@ -23,6 +24,7 @@ import type {
   OperatorRecord,
 } from '../domain/store.ts';
 import { SqliteMessageWriter } from './sqlite-append.ts';
+import { SqliteMentions } from './sqlite-mentions.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
   applySchema,
@@ -50,14 +52,19 @@ export class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
   private readonly sql: SqliteDb;
   private readonly writer: SqliteMessageWriter;
+  private readonly mentions: SqliteMentions;
 
   constructor(filePath: string, opts: { busyTimeoutMs?: number } = {}) {
     this.sql = new SqliteDb(filePath, opts.busyTimeoutMs ?? 10_000);
     this.writer = new SqliteMessageWriter(this.sql);
+    this.mentions = new SqliteMentions(this.sql);
   }
 
   async init(): Promise<void> {
-    this.sql.tx(() => applySchema(this.sql));
+    this.sql.tx(() => {
+      applySchema(this.sql);
+      this.mentions.init();
+    });
   }
 
   async ping(): Promise<boolean> {
@@ -314,6 +321,20 @@ export class SqliteChatStore implements ChatStore {
         .map(toMessage);
       return { claimed: true, chat: { ...chat, notified_seq: upToSeq }, unread };
     });
+  }
+
+  // ---- mentions ----
+
+  async recordMentions(note: SupportMessage): Promise<void> {
+    this.sql.tx(() => this.mentions.record(note));
+  }
+
+  async mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]> {
+    return this.mentions.list(operatorId, limit);
+  }
+
+  async markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
+    return this.mentions.markSeen(operatorId, chatId, now);
   }
 
   // ---- attachments ----

@@ -6,6 +6,8 @@ import {
   type AttachmentId,
   type ChatId,
   type MessageId,
+  type NoteMention,
+  type OperatorId,
   type SupportChat,
   type SupportChatListItem,
   type SupportMessage,
@@ -215,6 +217,8 @@ export class ChatDomain {
         attachment_ids: result.reason,
       });
     }
+    // Before the broadcast, so a colleague told of the mention finds it in their Mentions view.
+    if (result.message.internal) await this.store.recordMentions(result.message);
     if (result.duplicate) {
       if (!result.published) await this.publishMessage(result.message, toListItem(result.chat));
       return { message: result.message, duplicate: true };
@@ -340,6 +344,7 @@ export class ChatDomain {
     if (req.viewer) {
       const now = this.nowIso();
       chat = (await this.store.markViewed(req.chat_id, now)) ?? chat;
+      await this.store.markMentionsSeen(req.viewer, req.chat_id, now);
       await this.events.publish(
         'chat.evt.chat_viewed',
         { chat_id: chat.id, operator_id: req.viewer, viewed_at: now, chat: toListItem(chat) },
@@ -360,6 +365,12 @@ export class ChatDomain {
       has_more_before: page.has_more,
       messages: page.messages,
     };
+  }
+
+  /** The notes mentioning the operator, newest first; unread until they open the chat. */
+  async mentionsOf(operatorId: OperatorId, limit: number): Promise<NoteMention[]> {
+    const entries = await this.store.mentionsOf(operatorId, limit);
+    return entries.map((e) => ({ chat_id: e.note.chat_id, note: e.note, seen_at: e.seen_at }));
   }
 
   async setArchived(chatId: ChatId, archived: boolean): Promise<SupportChatListItem> {

@@ -130,6 +130,12 @@ export type NotifyClaimOutcome =
       chat: ChatRecord | null;
     };
 
+export interface MentionEntry {
+  note: SupportMessage;
+  /** Null until the mentioned operator opened the chat. */
+  seen_at: string | null;
+}
+
 export interface ChatStore {
   readonly kind: 'sqlite' | 'mongo';
   /** Creates tables/collections and indexes (idempotent). */
@@ -215,6 +221,14 @@ export interface ChatStore {
    * sets notified_seq = upToSeq and returns the unread admin messages up to that seq.
    */
   notifyClaim(chatId: ChatId, upToSeq: number): Promise<NotifyClaimOutcome>;
+
+  // ---- mentions in internal notes ----
+  /** Records who the note mentions (its `mentions`); recording a note again changes nothing. */
+  recordMentions(note: SupportMessage): Promise<void>;
+  /** The notes mentioning the operator, newest first, each with when they opened its chat since. */
+  mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]>;
+  /** The operator opened the chat: its mentions of them are seen. Returns how many changed. */
+  markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number>;
 
   // ---- attachments (metadata; bytes live in an AttachmentBlobs) ----
   insertAttachment(record: AttachmentRecord): Promise<void>;

@@ -74,6 +74,22 @@ export function noteCases(kit: ContractKit): void {
     expect(read.count).toBe(1);
   });
 
+  it('lists the notes mentioning an operator, unread until they open the chat', async () => {
+    const { ctx, chat, anna, note } = await chatWithNote();
+    // A resend of the same note records its mention once.
+    await send(ctx, chat.id, 'refund? @anna knows', {
+      sender_type: 'admin',
+      client_id: note.message.client_id!,
+      internal: true,
+    });
+    const mentions = await ctx.domain.mentionsOf(anna.id, 10);
+    expect(mentions).toEqual([{ chat_id: chat.id, note: note.message, seen_at: null }]);
+    await ctx.domain.adminChat(parse('chat.rpc.admin_chat', { chat_id: chat.id, viewer: anna.id }));
+    const [seen] = await ctx.domain.mentionsOf(anna.id, 10);
+    expect(seen?.seen_at).not.toBeNull();
+    expect(await ctx.domain.mentionsOf('someone-else' as never, 10)).toEqual([]);
+  });
+
   it('refuses notes from visitors and notes with attachments', async () => {
     const ctx = await setup();
     const chat = await newChat(ctx);
