@@ -53,7 +53,9 @@ export class MongoMentions {
       .sort({ created_at: -1, message_id: -1 })
       .limit(limit)
       .toArray();
-    const notes = await this.messages.find({ _id: { $in: rows.map((r) => r.message_id) } }).toArray();
+    const notes = await this.messages
+      .find({ _id: { $in: rows.map((r) => r.message_id) } })
+      .toArray();
     const byId = new Map(notes.map((n) => [n._id, n]));
     return rows.flatMap((r) => {
       const note = byId.get(r.message_id);

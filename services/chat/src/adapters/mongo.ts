@@ -291,7 +291,13 @@ export class MongoChatStore implements ChatStore {
     await this.chats.updateOne({ _id: chatId }, { $max: { read_up_to_seq: upTo } });
     const at = date(now);
     const res = await this.messages.updateMany(
-      { chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, read_at: null, seq: { $lte: upTo } },
+      {
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        read_at: null,
+        seq: { $lte: upTo },
+      },
       { $set: { read_at: at, updated_at: at } },
     );
     const after = await this.chats.findOne({ _id: chatId });
@@ -302,7 +308,12 @@ export class MongoChatStore implements ChatStore {
     const chat = await this.chats.findOne({ _id: chatId });
     if (!chat) return { claimed: false, reason: 'not_found', chat: null };
     const newest = await this.messages.findOne(
-      { chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, seq: { $lte: upToSeq } },
+      {
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        seq: { $lte: upToSeq },
+      },
       { sort: { seq: -1 } },
     );
     const reply = newest ? { seq: newest.seq, read: newest.read_at !== null } : null;
@@ -330,7 +341,13 @@ export class MongoChatStore implements ChatStore {
       return { claimed: false, reason, chat: toChat(current) };
     }
     const unread = await this.messages
-      .find({ chat_id: chatId, sender_type: 'admin', internal: { $exists: false }, read_at: null, seq: { $lte: upToSeq } })
+      .find({
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        read_at: null,
+        seq: { $lte: upToSeq },
+      })
       .sort({ seq: 1 })
       .toArray();
     return { claimed: true, chat: toChat(claimed), unread: unread.map(toMessage) };

@@ -72,14 +72,12 @@ export function serveChatRpc(
     serve('chat.rpc.mark_read', (req) => domain.markRead(req.chat_id), q),
     serve(
       'chat.rpc.messages_after',
-      (req) =>
-        domain.messagesAfter(req.chat_id, req.after_seq, req.limit, audienceOf(req)),
+      (req) => domain.messagesAfter(req.chat_id, req.after_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve(
       'chat.rpc.messages_before',
-      (req) =>
-        domain.messagesBefore(req.chat_id, req.before_seq, req.limit, audienceOf(req)),
+      (req) => domain.messagesBefore(req.chat_id, req.before_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve('chat.rpc.list_chats', (req) => domain.listChats(req), q),

@@ -326,7 +326,10 @@ export function concurrencyAndPagingCases(kit: ContractKit): void {
       }),
     );
     expect([seqs(first), first.has_more_before]).toEqual([[3, 4, 5, 6, 7], true]);
-    await expectAppError(ctx.domain.messagesAfter(randomUUID() as ChatId, 0, 3, 'operator'), 'not_found');
+    await expectAppError(
+      ctx.domain.messagesAfter(randomUUID() as ChatId, 0, 3, 'operator'),
+      'not_found',
+    );
   });
 }
 
