@@ -157,6 +157,11 @@ export const rpcCatalog = {
     }),
     response: AdminSupportChat,
   },
+  /** An operator is looking at the chat: newer visitor messages are no longer unread. */
+  'chat.rpc.mark_viewed': {
+    request: z.extend(ChatRef, { operator_id: OperatorId }),
+    response: SupportChatListItem,
+  },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },
   // ---- chat service: operators (accounts live in the store of record) ----
