@@ -336,6 +336,8 @@ export const eventCatalog = {
    * TOKEN_REVOCATIONS stream so gateways that start later learn it too.
    */
   'gateway.token_revoked': z.object({ jti: z.string(), exp: int() }),
+  /** A WebSocket ticket was redeemed (msgId = ticket id: a second redemption is a duplicate). */
+  'gateway.ws_ticket_spent': z.object({ ticket_id: z.string() }),
   /**
    * Every gateway says it is alive periodically, so routing expires the connections of a gateway
    * that died without saying so. Every few heartbeats (`full` absent or true) it lists all its
@@ -362,7 +364,7 @@ export const MAX_TOKEN_TTL_MS = 365 * 24 * 3_600_000;
  * Events are kept 7 days unless a stream says otherwise.
  */
 export const streams: Record<
-  'CHAT_EVENTS' | 'ROUTING_EVENTS' | 'TOKEN_REVOCATIONS',
+  'CHAT_EVENTS' | 'ROUTING_EVENTS' | 'TOKEN_REVOCATIONS' | 'WS_TICKETS',
   { subjects: readonly string[]; max_age_ms?: number; max_bytes?: number }
 > = {
   CHAT_EVENTS: { subjects: ['chat.evt.>'] },
@@ -375,5 +377,14 @@ export const streams: Record<
     subjects: ['gateway.token_revoked'],
     max_age_ms: MAX_TOKEN_TTL_MS + 24 * 3_600_000,
     max_bytes: 256 * 1024 * 1024,
+  },
+  /**
+   * Redeemed WebSocket tickets: JetStream's duplicate window (2 min, longer than a ticket
+   * lives) makes the second redemption of a ticket on any replica a duplicate, so it is refused.
+   */
+  WS_TICKETS: {
+    subjects: ['gateway.ws_ticket_spent'],
+    max_age_ms: 5 * 60_000,
+    max_bytes: 64 * 1024 * 1024,
   },
 };

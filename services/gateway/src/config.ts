@@ -109,6 +109,16 @@ export const configSchema = baseConfig.extend({
   ),
   HTTP_RATE_WINDOW: envDuration.default(60_000).describe('Window of the per-IP REST limits'),
   RPC_TIMEOUT: envDuration.default(5000).describe('Timeout of a NATS request to another service'),
+  OPERATOR_ACCOUNT_CACHE_TTL: envDuration
+    .default(60_000)
+    .describe(
+      "How long an operator's account (role, active) is reused for authorization; changes apply at once over chat.evt.operator_changed, this only bounds a missed event",
+    ),
+  DRAIN_TIMEOUT: envDuration
+    .default(5000)
+    .describe(
+      'On shutdown, how long frames in flight (acks, RPC replies) may take before sockets close with 1012',
+    ),
 });
 
 export type GatewayConfig = z.output<typeof configSchema> & {

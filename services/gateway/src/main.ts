@@ -8,9 +8,14 @@ import {
   type RunningService,
 } from '@parley/runtime';
 import type { GatewayConfig } from './config.ts';
+import { createChatPort, createRpc } from './adapters/chat-nats.ts';
 import { ChatAccess } from './domain/access.ts';
+import { Authenticator } from './domain/authenticate.ts';
 import { Identity } from './domain/identity.ts';
+import { WsTickets } from './domain/tickets.ts';
+import { VisitorChats } from './domain/visitor-chats.ts';
 import { createHttpApp } from './transport/http.ts';
+import { createMemoryLimits } from './transport/limits.ts';
 import { createGatewayMetrics } from './transport/metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
 
@@ -27,23 +32,58 @@ export async function startGateway(
   });
   const registry = createMetrics('gateway');
   const metrics = createGatewayMetrics(registry);
+  const rpc = createRpc(bus, cfg.RPC_TIMEOUT);
+  const chat = createChatPort(rpc);
   const identity = new Identity({
     authTokenSecret: cfg.authTokenSecret,
     identityHmacSecret: cfg.identityHmacSecret,
     visitorTtlMs: cfg.VISITOR_TOKEN_TTL,
     operatorTtlMs: cfg.OPERATOR_TOKEN_TTL,
   });
-  const access = new ChatAccess(async (chatId) => {
-    const owner = await bus.request(
-      'chat.rpc.chat_owner',
-      { chat_id: chatId },
-      { timeoutMs: cfg.RPC_TIMEOUT },
-    );
-    return owner?.user_id ?? null;
+  const authenticator = new Authenticator(identity, chat, {
+    ttlMs: cfg.OPERATOR_ACCOUNT_CACHE_TTL,
   });
+  // Single use on every replica: the second publish of a ticket id is a JetStream duplicate.
+  const tickets = new WsTickets(cfg.authTokenSecret, identity.revocations, async (ticketId) => {
+    const { duplicate } = await bus.publishDurable(
+      'gateway.ws_ticket_spent',
+      { ticket_id: ticketId },
+      { msgId: `ws-ticket-${ticketId}` },
+    );
+    return !duplicate;
+  });
+  const access = new ChatAccess((chatId) => chat.ownerOf(chatId));
+  const visitorChats = new VisitorChats(
+    async (visitor) => (await rpc('chat.rpc.visitor_chat', { visitor, limit: 1 })).id,
+  );
+  const limits = createMemoryLimits(cfg);
 
-  const app = createHttpApp({ cfg, bus, identity, access, logger });
-  const ws = createWsGateway({ cfg, bus, identity, access, logger, metrics, lifecycle });
+  const app = createHttpApp({
+    cfg,
+    bus,
+    rpc,
+    identity,
+    authenticator,
+    tickets,
+    visitorChats,
+    access,
+    limits,
+    logger,
+  });
+  const ws = createWsGateway({
+    cfg,
+    bus,
+    rpc,
+    identity,
+    authenticator,
+    tickets,
+    access,
+    limits,
+    fetchAfter: chat.fetchAfter,
+    logger,
+    metrics,
+    lifecycle,
+  });
 
   // Every logout so far, then live ones: a token logged out on any replica, before or after this
   // one started, is refused here. Accepting connections waits for the replay.
@@ -78,10 +118,12 @@ export async function startGateway(
   return {
     port,
     async stop() {
+      // Readiness is 503 from here on; no new connections or upgrades are accepted.
       lifecycle.shuttingDown = true;
-      // Stop accepting, send every client elsewhere (1012), let in-flight requests finish, then drain NATS.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await ws.shutdown();
+      // Frames in flight get their answers, then every client goes elsewhere (1012); HTTP
+      // requests in flight finish before the server closes.
+      await ws.shutdown(cfg.DRAIN_TIMEOUT);
       server.closeIdleConnections();
       await closed;
       await revocations.stop();
