@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { http, ws as wsc } from '@parley/contracts';
+import type { RoutingSession, http, ws as wsc } from '@parley/contracts';
 import { waitFor } from '@parley/runtime/testing';
 import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
@@ -81,7 +81,7 @@ describe('a visitor subscribing to their chat', () => {
     const first = await visitorAsking('first in line');
     const second = await visitorAsking('second in line');
     const position = async () => {
-      const res = await api<http.RoutingSession | null>(
+      const res = await api<RoutingSession | null>(
         stack.gatewayUrl,
         'GET',
         '/api/support_chat/session',
@@ -165,7 +165,7 @@ describe('authorization by the account as it is now', () => {
           (await api(url, 'GET', '/api/admin/operators', { token: formerAdmin.token })).status,
         ).toBe(403);
       }
-      const session = await api<http.RoutingSession>(
+      const session = await api<RoutingSession>(
         stack.gatewayUrl,
         'GET',
         `/api/routing/chats/${visitor.chatId}/session`,

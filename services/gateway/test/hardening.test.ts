@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, ws as wsc } from '@parley/contracts';
+import { http, ws as wsc, type Attachment, type SupportChat } from '@parley/contracts';
 import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import { api, createVisitor, wsClient } from '../../../tests/support/api.ts';
 
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function visitorWithChat() {
   const session = await createVisitor(stack);
-  const chat = await api<http.SupportChatResponse>(stack.gatewayUrl, 'GET', '/api/support_chat', {
+  const chat = await api<SupportChat>(stack.gatewayUrl, 'GET', '/api/support_chat', {
     token: session.token,
   });
   expect(chat.status).toBe(200);
@@ -148,7 +148,13 @@ describe('attachment names and dispositions', () => {
     Buffer.from('<html><body><script>alert(document.domain)</script></body></html>'),
   ]);
 
-  async function upload(token: string, chatId: string, name: string, body: Buffer, type: string) {
+  async function upload(
+    token: string,
+    chatId: string,
+    name: string,
+    body: Uint8Array,
+    type: string,
+  ) {
     const res = await fetch(`${stack.gatewayUrl}/api/attachments`, {
       method: 'POST',
       headers: {
@@ -157,10 +163,10 @@ describe('attachment names and dispositions', () => {
         'x-chat-id': chatId,
         'x-filename': encodeURIComponent(name),
       },
-      body,
+      body: new Uint8Array(body),
     });
     expect(res.status).toBe(201);
-    return (await res.json()) as http.AttachmentResponse & { content_type?: string };
+    return (await res.json()) as Attachment;
   }
 
   const download = (token: string, url: string) =>

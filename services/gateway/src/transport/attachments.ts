@@ -30,6 +30,121 @@ const SANDBOX = "default-src 'none'; sandbox";
  * downloads stream back with the one inline/download rule of the contracts and the chat
  * service's sandboxing Content-Security-Policy.
  */
+interface ProxyContext {
+  cfg: GatewayConfig;
+  access: ChatAccess;
+  log: Logger;
+}
+
+async function throwIfUpstreamFailed(upstream: globalThis.Response): Promise<void> {
+  if (upstream.ok) return;
+  const body = ErrorBody.safeParse(await upstream.json().catch(() => null));
+  if (body.success) throw new AppError(body.data.code, body.data.message, body.data.details);
+  throw new AppError('unavailable', `Attachment storage answered ${upstream.status}`);
+}
+
+/** Streams the bytes to the chat service, stopping at the size limit. */
+async function forwardUpload(
+  ctx: ProxyContext,
+  body: Readable,
+  chatId: ChatId,
+  name: string,
+  contentType: string,
+): Promise<Attachment> {
+  let received = 0;
+  let exceeded = false;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      received += chunk.length;
+      if (received > http.MAX_ATTACHMENT_BYTES) {
+        exceeded = true;
+        done(tooLarge());
+        return;
+      }
+      done(null, chunk);
+    },
+  });
+  body.on('error', (err) => limiter.destroy(err));
+  body.pipe(limiter);
+  let upstream: globalThis.Response;
+  try {
+    upstream = await fetch(`${ctx.cfg.CHAT_INTERNAL_URL}/internal/attachments`, {
+      method: 'POST',
+      headers: {
+        'x-chat-id': chatId,
+        'x-filename': encodeURIComponent(name),
+        'content-type': contentType,
+      },
+      body: Readable.toWeb(limiter) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+  } catch (err) {
+    if (exceeded) throw tooLarge();
+    ctx.log.warn({ err }, 'attachment upload to chat failed');
+    throw new AppError('unavailable', 'Attachment storage is unavailable');
+  }
+  await throwIfUpstreamFailed(upstream);
+  return parse(Attachment, await upstream.json(), 'attachment from chat service');
+}
+
+function uploadMultipart(
+  ctx: ProxyContext,
+  req: Request,
+  principal: Principal,
+  headerChat: string | undefined,
+): Promise<Attachment> {
+  return new Promise<Attachment>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fields: 5, fileSize: http.MAX_ATTACHMENT_BYTES + 1 },
+      });
+    } catch {
+      reject(new AppError('bad_request', 'Malformed multipart body'));
+      return;
+    }
+    let chatField: string | undefined = headerChat;
+    let started = false;
+    parser.on('field', (name, value) => {
+      if (name === http.ATTACHMENT_CHAT_FIELD) chatField = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== http.ATTACHMENT_FILE_FIELD || started) {
+        stream.resume();
+        return;
+      }
+      started = true;
+      void (async () => {
+        const chatId = parse(ChatId, chatField, 'chat id (send the chat_id field before the file)');
+        await ctx.access.assertAccess(principal, chatId);
+        return forwardUpload(
+          ctx,
+          stream,
+          chatId,
+          info.filename || 'upload',
+          info.mimeType || 'application/octet-stream',
+        );
+      })().then(resolve, (err: unknown) => {
+        stream.resume();
+        reject(err);
+      });
+    });
+    parser.on('error', () => reject(new AppError('bad_request', 'Malformed multipart body')));
+    parser.on('close', () => {
+      if (!started) {
+        reject(
+          new AppError(
+            'bad_request',
+            `A file field named "${http.ATTACHMENT_FILE_FIELD}" is required`,
+          ),
+        );
+      }
+    });
+    req.pipe(parser);
+  });
+}
+
 export function attachmentRoutes(
   api: express.Router,
   deps: {
@@ -43,117 +158,8 @@ export function attachmentRoutes(
 ): void {
   const { cfg, rpc, access, guards } = deps;
   const log = deps.logger;
+  const ctx: ProxyContext = { cfg, access, log };
   const routes = http.visitorRoutes;
-
-  async function throwIfUpstreamFailed(upstream: globalThis.Response): Promise<void> {
-    if (upstream.ok) return;
-    const body = ErrorBody.safeParse(await upstream.json().catch(() => null));
-    if (body.success) throw new AppError(body.data.code, body.data.message, body.data.details);
-    throw new AppError('unavailable', `Attachment storage answered ${upstream.status}`);
-  }
-
-  /** Streams the bytes to the chat service, stopping at the size limit. */
-  async function forwardUpload(
-    body: Readable,
-    chatId: ChatId,
-    name: string,
-    contentType: string,
-  ): Promise<Attachment> {
-    let received = 0;
-    let exceeded = false;
-    const limiter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        received += chunk.length;
-        if (received > http.MAX_ATTACHMENT_BYTES) {
-          exceeded = true;
-          done(tooLarge());
-          return;
-        }
-        done(null, chunk);
-      },
-    });
-    body.on('error', (err) => limiter.destroy(err));
-    body.pipe(limiter);
-    let upstream: globalThis.Response;
-    try {
-      upstream = await fetch(`${cfg.CHAT_INTERNAL_URL}/internal/attachments`, {
-        method: 'POST',
-        headers: {
-          'x-chat-id': chatId,
-          'x-filename': encodeURIComponent(name),
-          'content-type': contentType,
-        },
-        body: Readable.toWeb(limiter) as ReadableStream,
-        duplex: 'half',
-      } as RequestInit);
-    } catch (err) {
-      if (exceeded) throw tooLarge();
-      log.warn({ err }, 'attachment upload to chat failed');
-      throw new AppError('unavailable', 'Attachment storage is unavailable');
-    }
-    await throwIfUpstreamFailed(upstream);
-    return parse(Attachment, await upstream.json(), 'attachment from chat service');
-  }
-
-  function uploadMultipart(
-    req: Request,
-    principal: Principal,
-    headerChat: string | undefined,
-  ): Promise<Attachment> {
-    return new Promise<Attachment>((resolve, reject) => {
-      let parser: busboy.Busboy;
-      try {
-        parser = busboy({
-          headers: req.headers,
-          limits: { files: 1, fields: 5, fileSize: http.MAX_ATTACHMENT_BYTES + 1 },
-        });
-      } catch {
-        reject(new AppError('bad_request', 'Malformed multipart body'));
-        return;
-      }
-      let chatField: string | undefined = headerChat;
-      let started = false;
-      parser.on('field', (name, value) => {
-        if (name === http.ATTACHMENT_CHAT_FIELD) chatField = value;
-      });
-      parser.on('file', (name, stream, info) => {
-        if (name !== http.ATTACHMENT_FILE_FIELD || started) {
-          stream.resume();
-          return;
-        }
-        started = true;
-        void (async () => {
-          const chatId = parse(
-            ChatId,
-            chatField,
-            'chat id (send the chat_id field before the file)',
-          );
-          await access.assertAccess(principal, chatId);
-          return forwardUpload(
-            stream,
-            chatId,
-            info.filename || 'upload',
-            info.mimeType || 'application/octet-stream',
-          );
-        })().then(resolve, (err: unknown) => {
-          stream.resume();
-          reject(err);
-        });
-      });
-      parser.on('error', () => reject(new AppError('bad_request', 'Malformed multipart body')));
-      parser.on('close', () => {
-        if (!started) {
-          reject(
-            new AppError(
-              'bad_request',
-              `A file field named "${http.ATTACHMENT_FILE_FIELD}" is required`,
-            ),
-          );
-        }
-      });
-      req.pipe(parser);
-    });
-  }
 
   route(api, routes.uploadAttachment, deps.limits.uploads, guards.anyone, async (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -164,6 +170,7 @@ export function attachmentRoutes(
     let attachment: Attachment;
     if (contentType.startsWith('multipart/form-data')) {
       attachment = await uploadMultipart(
+        ctx,
         req,
         principal,
         typeof headerChat === 'string' ? headerChat : undefined,
@@ -181,7 +188,7 @@ export function attachmentRoutes(
           throw new AppError('bad_request', 'x-filename must be URI-encoded');
         }
       }
-      attachment = await forwardUpload(req, chatId, name, contentType);
+      attachment = await forwardUpload(ctx, req, chatId, name, contentType);
     }
     res.status(201).json(attachment);
   });

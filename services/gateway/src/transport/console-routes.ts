@@ -11,14 +11,19 @@ import { messagesPage, type RouteDeps } from './visitor-routes.ts';
 
 const chatIdParam = (req: Request) => parse(ChatId, req.params.chat_id, 'chat id');
 
+type ConsoleDeps = RouteDeps & { access: ChatAccess; logger: Logger };
+const routes = http.consoleRoutes;
+
 /** The operator console: login, chats, accounts, routing, visitors. */
-export function consoleRoutes(
-  api: express.Router,
-  deps: RouteDeps & { access: ChatAccess; logger: Logger },
-): void {
-  const { rpc, identity, guards, limits } = deps;
-  const { operators, admins } = guards;
-  const routes = http.consoleRoutes;
+export function consoleRoutes(api: express.Router, deps: ConsoleDeps): void {
+  loginRoute(api, deps);
+  chatRoutes(api, deps);
+  accountRoutes(api, deps);
+  routingRoutes(api, deps);
+}
+
+function loginRoute(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc, identity, limits } = deps;
 
   route(api, routes.login, async (req, res) => {
     const body = parse(http.LoginRequest, req.body, 'body');
@@ -43,8 +48,11 @@ export function consoleRoutes(
     };
     res.json(response);
   });
+}
 
-  // ---------------------------------------------------------------- chats
+function chatRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators } = deps.guards;
   route(api, routes.listChats, operators, async (req, res) => {
     const query = parse(http.ChatListQuery, queryOf(req), 'query');
     const page = await rpc('chat.rpc.list_chats', {
@@ -102,8 +110,12 @@ export function consoleRoutes(
   route(api, routes.unarchive, operators, async (req, res) => {
     res.json(await rpc('chat.rpc.unarchive', { chat_id: chatIdParam(req) }));
   });
+}
 
-  // ---------------------------------------------------------------- operators, outbox, visitors
+/** Operator accounts (admins only), the email outbox, visitor details. */
+function accountRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators, admins } = deps.guards;
   route(api, routes.listOperators, admins, async (req, res) => {
     res.json(await rpc('chat.rpc.operator_list', {}));
   });
@@ -160,8 +172,11 @@ export function consoleRoutes(
     };
     res.json(response);
   });
+}
 
-  // ---------------------------------------------------------------- routing
+function routingRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators } = deps.guards;
   // Actors carry the account's current role (the guards re-read it), never the token's.
   route(api, routes.routingMe, operators, async (req, res) => {
     res.json(await rpc('routing.rpc.me', { operator_id: operatorOf(res).operator_id }));

@@ -63,11 +63,17 @@ export async function messagesPage(
   });
 }
 
+const routes = http.visitorRoutes;
+
 /** Visitor identity and the visitor's own chat; the session-wide routes (me, logout, ws_ticket). */
 export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
-  const { rpc, identity, guards, visitorChats } = deps;
-  const routes = http.visitorRoutes;
-  const chatIdOf = (res: Response) => visitorChats.chatIdOf(visitorIdentity(visitorOf(res)));
+  sessionRoutes(api, deps);
+  visitorChatRoutes(api, deps);
+  unsubscribeRoute(api, deps);
+}
+
+function sessionRoutes(api: express.Router, deps: RouteDeps): void {
+  const { identity, guards } = deps;
 
   route(api, routes.session, deps.limits.visitorSessions, async (req, res) => {
     const body = parse(http.VisitorSessionRequest, req.body ?? {}, 'body');
@@ -159,6 +165,11 @@ export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
     const response: http.WsTicketResponse = await deps.tickets.issue(principalOf(res));
     res.json(response);
   });
+}
+
+function visitorChatRoutes(api: express.Router, deps: RouteDeps): void {
+  const { rpc, guards, visitorChats } = deps;
+  const chatIdOf = (res: Response) => visitorChats.chatIdOf(visitorIdentity(visitorOf(res)));
 
   route(api, routes.chat, guards.visitors, async (req, res) => {
     const query = parse(http.ChatQuery, queryOf(req), 'query');
@@ -205,7 +216,10 @@ export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
     });
     res.status(result.duplicate ? 200 : 201).json(result);
   });
+}
 
+/** The link in notification emails. */
+function unsubscribeRoute(api: express.Router, deps: RouteDeps): void {
   route(api, routes.unsubscribe, async (req, res) => {
     const token = queryOf(req).token;
     const userId =
@@ -225,7 +239,7 @@ export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
         );
       return;
     }
-    await rpc('chat.rpc.unsubscribe', { user_id: parsed.data });
+    await deps.rpc('chat.rpc.unsubscribe', { user_id: parsed.data });
     res
       .type('html')
       .send(

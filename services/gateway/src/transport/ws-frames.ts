@@ -1,17 +1,17 @@
 import type { RawData } from 'ws';
 import { AppError, validationError } from '@parley/contracts/errors';
-import type { ChatId } from '@parley/contracts/models';
-import { ClientFrame, type ServerFrame, type SubscribeFrame } from '@parley/contracts/ws';
+import { ClientFrame, type ServerFrame } from '@parley/contracts/ws';
 import { safeParseFast, type Bus, type Logger } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
 import type { Rpc } from '../adapters/chat-nats.ts';
 import type { ChatAccess } from '../domain/access.ts';
 import type { Channels } from '../domain/channels.ts';
-import { ChatDelivery, type FetchAfter } from '../domain/delivery.ts';
+import type { FetchAfter } from '../domain/delivery.ts';
 import { senderOf } from '../domain/identity.ts';
 import type { TypingThrottle } from '../domain/typing.ts';
 import type { Connection, Sender } from './connection.ts';
 import type { Limits } from './limits.ts';
+import { createSubscriptions } from './ws-subscribe.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export interface FrameDeps {
@@ -39,108 +39,10 @@ const clientIdOf = (raw: unknown): string | undefined =>
 
 /** The client frames of one connection: parse, authorize, act, answer. */
 export function createFrameHandler(deps: FrameDeps) {
-  const { cfg, bus, rpc, access, channels, sender, metrics } = deps;
+  const { bus, rpc, access, channels, sender, metrics } = deps;
   const { send, sendError } = sender;
 
-  function unsubscribeChat(conn: Connection, chatId: string): void {
-    const sub = conn.chats.get(chatId);
-    if (!sub) return;
-    sub.close();
-    conn.chats.delete(chatId);
-    channels.leaveChat(conn, chatId);
-  }
-
-  async function subscribeOperator(conn: Connection): Promise<void> {
-    const p = conn.principal;
-    if (p.kind !== 'operator') {
-      send(conn, { type: 'rejected', channel: 'operator', reason: 'Operators only' });
-      return;
-    }
-    // Registered first, live frames held back: the snapshot goes out, then what happened since.
-    conn.operatorChannel = true;
-    conn.operatorBacklog ??= [];
-    channels.joinOperatorChannel(conn, p.operator_id);
-    let sessions;
-    try {
-      const me = await rpc('routing.rpc.me', { operator_id: p.operator_id });
-      sessions = me.sessions.filter(
-        (s) => s.status === 'active' && s.operator?.id === p.operator_id,
-      );
-      for (const s of sessions) channels.assign(s.chat_id, p.operator_id);
-    } catch (err) {
-      deps.log.warn(
-        { err },
-        'could not load the operator’s sessions; assignments follow routing events',
-      );
-    }
-    send(conn, {
-      type: 'subscribed',
-      channel: 'operator',
-      ...(sessions ? { sessions } : {}),
-    });
-    const backlog = conn.operatorBacklog;
-    conn.operatorBacklog = null;
-    for (const frame of backlog) send(conn, frame);
-  }
-
-  async function subscribeChat(conn: Connection, chatId: ChatId, afterSeq: number | undefined) {
-    const reject = (reason: string) =>
-      send(conn, { type: 'rejected', channel: 'chat', chat_id: chatId, reason });
-    let allowed: boolean;
-    try {
-      allowed = await access.canAccess(conn.principal, chatId);
-    } catch (err) {
-      return reject(err instanceof AppError ? err.message : 'Internal error');
-    }
-    if (!allowed) return reject('Chat not found or not yours');
-    unsubscribeChat(conn, chatId);
-    const sub = new ChatDelivery(chatId, afterSeq ?? null, {
-      fetchAfter: deps.fetchAfter,
-      emit: (message) => send(conn, { type: 'new_message', chat_id: chatId, message }),
-      onGapError: (err) =>
-        deps.log.warn({ err, chat: chatId }, 'gap fill failed; delivering the live message'),
-    });
-    conn.chats.set(chatId, sub);
-    // Registered before the replay starts: live events queue on the subscription behind it.
-    channels.joinChat(conn, chatId);
-    // A visitor who reloads learns at once where their chat stands (queue position, operator).
-    const session =
-      conn.principal.kind === 'visitor'
-        ? rpc('routing.rpc.session', { chat_id: chatId }).catch(() => null)
-        : Promise.resolve(null);
-    if (afterSeq === undefined) {
-      send(conn, { type: 'subscribed', channel: 'chat', chat_id: chatId });
-    } else {
-      try {
-        await sub.resume(afterSeq, cfg.WS_REPLAY_MAX_MESSAGES, (r) =>
-          send(conn, { type: 'subscribed', channel: 'chat', chat_id: chatId, ...r }),
-        );
-      } catch (err) {
-        unsubscribeChat(conn, chatId);
-        return reject(err instanceof AppError ? err.message : 'Internal error');
-      }
-    }
-    await sub.enqueue(async () => {
-      const current = await session;
-      if (current && sub.active)
-        send(conn, { type: 'session_status', chat_id: chatId, session: current });
-    });
-  }
-
-  async function subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {
-    if (frame.channel === 'admin') {
-      if (conn.principal.kind !== 'operator') {
-        send(conn, { type: 'rejected', channel: 'admin', reason: 'Operators only' });
-        return;
-      }
-      conn.admin = true;
-      channels.joinAdmin(conn);
-      send(conn, { type: 'subscribed', channel: 'admin' });
-      return;
-    }
-    if (frame.channel === 'operator') return subscribeOperator(conn);
-    return subscribeChat(conn, frame.chat_id, frame.after_seq);
-  }
+  const { subscribe, unsubscribeChat } = createSubscriptions(deps);
 
   async function handle(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
     let raw: unknown;

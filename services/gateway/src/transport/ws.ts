@@ -13,7 +13,7 @@ import type { FetchAfter } from '../domain/delivery.ts';
 import type { Identity, Principal } from '../domain/identity.ts';
 import type { WsTickets } from '../domain/tickets.ts';
 import { TypingThrottle } from '../domain/typing.ts';
-import { createSender, type Connection } from './connection.ts';
+import { createSender, type Connection, type Sender } from './connection.ts';
 import { startFanout } from './fanout.ts';
 import type { Limits } from './limits.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -34,6 +34,73 @@ export interface WsGateway {
   connectionCount(): number;
   /** A logged-out token's open connections end at once (revocation itself is in Identity). */
   closeConnectionsOfToken(jti: string): void;
+}
+
+function refuseUpgrade(socket: Duplex, code: AppError['code'], message: string): void {
+  const status = httpStatusByErrorCode[code];
+  const body = JSON.stringify({ code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${code}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** `?ticket=` (single use, short-lived) or, for older clients, `?token=`. */
+async function principalOf(
+  url: URL,
+  tickets: WsTickets,
+  authenticator: Authenticator,
+): Promise<Principal> {
+  const ticket = url.searchParams.get('ticket');
+  if (ticket) {
+    const principal = await tickets.redeem(ticket);
+    if (!principal) throw new AppError('unauthorized', 'Ticket invalid, expired or used');
+    return principal.kind === 'operator'
+      ? (await authenticator.withAccount(principal)).principal
+      : principal;
+  }
+  return (await authenticator.authenticate(url.searchParams.get('token'))).principal;
+}
+
+/** Resolves once every frame received so far is answered, or after `ms`. */
+function inFlightAnswered(conns: Iterable<Connection>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  const settled = Promise.all([...conns].map((c) => c.chain)).then(() => undefined);
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Tells every client to reconnect elsewhere and closes its socket with 1012. */
+async function closeAll(conns: Iterable<Connection>, sender: Sender): Promise<void> {
+  const closed = [...conns].map(
+    (conn) =>
+      new Promise<void>((resolve) => {
+        conn.ws.once('close', () => resolve());
+        sender.send(conn, { type: 'reconnect', reason: 'Gateway restarting: reconnect' });
+        conn.ws.close(WsCloseCode.serviceRestart, 'Service restart');
+        setTimeout(() => {
+          conn.ws.terminate();
+          resolve();
+        }, 2000).unref();
+      }),
+  );
+  await Promise.all(closed);
+}
+
+/** Protocol pings: a connection that missed the last pong is terminated. */
+function startPings(conns: Iterable<Connection>, intervalMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 export function createWsGateway(deps: {
@@ -82,28 +149,6 @@ export function createWsGateway(deps: {
     log,
   );
 
-  function refuseUpgrade(socket: Duplex, code: AppError['code'], message: string): void {
-    const status = httpStatusByErrorCode[code];
-    const body = JSON.stringify({ code, message });
-    socket.end(
-      `HTTP/1.1 ${status} ${code}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-
-  /** `?ticket=` (single use, short-lived) or, for older clients, `?token=`. */
-  async function principalOf(url: URL): Promise<Principal> {
-    const ticket = url.searchParams.get('ticket');
-    if (ticket) {
-      const principal = await tickets.redeem(ticket);
-      if (!principal) throw new AppError('unauthorized', 'Ticket invalid, expired or used');
-      return principal.kind === 'operator'
-        ? (await authenticator.withAccount(principal)).principal
-        : principal;
-    }
-    return (await authenticator.authenticate(url.searchParams.get('token'))).principal;
-  }
-
   function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     void (async () => {
@@ -114,7 +159,7 @@ export function createWsGateway(deps: {
       if (!isOriginAllowed(req.headers.origin, req.headers.host, cfg)) {
         throw new AppError('forbidden', 'Origin not allowed');
       }
-      const principal = await principalOf(url);
+      const principal = await principalOf(url, tickets, authenticator);
       const ip = limits.ipOf(req);
       if (channels.connectionsFrom(ip) >= cfg.WS_MAX_CONNECTIONS_PER_IP) {
         throw new AppError('rate_limited', 'Too many connections from this address');
@@ -185,25 +230,7 @@ export function createWsGateway(deps: {
     presence.connection(conn, false);
   }
 
-  const heartbeat = setInterval(() => {
-    for (const conn of channels.all) {
-      if (!conn.alive) {
-        conn.ws.terminate();
-        continue;
-      }
-      conn.alive = false;
-      conn.ws.ping();
-    }
-  }, cfg.WS_HEARTBEAT_INTERVAL);
-  heartbeat.unref();
-
-  /** Resolves once every frame received so far is answered, or after `ms`. */
-  function inFlightAnswered(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    const settled = Promise.all([...channels.all].map((c) => c.chain)).then(() => undefined);
-    return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
-  }
+  const heartbeat = startPings(channels.all, cfg.WS_HEARTBEAT_INTERVAL);
 
   return {
     handleUpgrade,
@@ -216,20 +243,8 @@ export function createWsGateway(deps: {
       draining = true;
       clearInterval(heartbeat);
       presence.stop();
-      await inFlightAnswered(drainMs);
-      const closed = [...channels.all].map(
-        (conn) =>
-          new Promise<void>((resolve) => {
-            conn.ws.once('close', () => resolve());
-            sender.send(conn, { type: 'reconnect', reason: 'Gateway restarting: reconnect' });
-            conn.ws.close(WsCloseCode.serviceRestart, 'Service restart');
-            setTimeout(() => {
-              conn.ws.terminate();
-              resolve();
-            }, 2000).unref();
-          }),
-      );
-      await Promise.all(closed);
+      await inFlightAnswered(channels.all, drainMs);
+      await closeAll(channels.all, sender);
       fanout.stop();
       wss.close();
     },
