@@ -7,6 +7,7 @@ import {
   type Logger,
   type RunningService,
 } from '@parley/runtime';
+import { AppError } from '@parley/contracts/errors';
 import type { GatewayConfig } from './config.ts';
 import { createChatPort, createRpc } from './adapters/chat-nats.ts';
 import { ChatAccess } from './domain/access.ts';
@@ -45,12 +46,17 @@ export async function startGateway(
   });
   // Single use on every replica: the second publish of a ticket id is a JetStream duplicate.
   const tickets = new WsTickets(cfg.authTokenSecret, identity.revocations, async (ticketId) => {
-    const { duplicate } = await bus.publishDurable(
-      'gateway.ws_ticket_spent',
-      { ticket_id: ticketId },
-      { msgId: `ws-ticket-${ticketId}` },
-    );
-    return !duplicate;
+    try {
+      const { duplicate } = await bus.publishDurable(
+        'gateway.ws_ticket_spent',
+        { ticket_id: ticketId },
+        { msgId: `ws-ticket-${ticketId}` },
+      );
+      return !duplicate;
+    } catch (err) {
+      logger.warn({ err }, 'could not record a ticket as used');
+      throw new AppError('unavailable', 'Tickets cannot be checked right now: try again');
+    }
   });
   const access = new ChatAccess((chatId) => chat.ownerOf(chatId));
   const visitorChats = new VisitorChats(
