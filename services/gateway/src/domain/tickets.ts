@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
-import { OperatorId, UserId } from '@parley/contracts/models';
-import type { Principal, RevocationList } from './identity.ts';
+import { principalFromClaims, type Principal, type RevocationList } from './identity.ts';
 
 /** Marks a ticket used; false when it had been used before (on any replica). */
 export type SpendTicket = (ticketId: string) => Promise<boolean>;
@@ -62,42 +61,8 @@ export class WsTickets {
     if (typeof sub !== 'string' || typeof jti !== 'string') return null;
     if (typeof tjti !== 'string' || typeof texp !== 'number') return null;
     if (this.revocations.isRevoked(tjti)) return null;
-    const principal = principalOf(payload, sub, tjti, texp);
+    const principal = principalFromClaims(payload, sub, tjti, texp);
     if (!principal) return null;
     return (await this.spend(jti)) ? principal : null;
   }
-}
-
-function principalOf(
-  payload: Record<string, unknown>,
-  sub: string,
-  jti: string,
-  exp: number,
-): Principal | null {
-  const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  if (payload.kind === 'visitor') {
-    const userId = UserId.safeParse(sub);
-    if (!userId.success) return null;
-    return {
-      kind: 'visitor',
-      user_id: userId.data,
-      identified: payload.identified === true,
-      name: str(payload.name),
-      email: str(payload.email),
-      jti,
-      exp,
-    };
-  }
-  const operatorId = OperatorId.safeParse(sub);
-  const role = payload.role === 'admin' || payload.role === 'agent' ? payload.role : null;
-  if (payload.kind !== 'operator' || !operatorId.success || !role) return null;
-  return {
-    kind: 'operator',
-    operator_id: operatorId.data,
-    role,
-    name: str(payload.name) ?? '',
-    email: str(payload.email) ?? '',
-    jti,
-    exp,
-  };
 }
