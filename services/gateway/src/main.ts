@@ -64,32 +64,10 @@ export async function startGateway(
   );
   const limits = createMemoryLimits(cfg);
 
-  const app = createHttpApp({
-    cfg,
-    bus,
-    rpc,
-    identity,
-    authenticator,
-    tickets,
-    visitorChats,
-    access,
-    limits,
-    logger,
-  });
-  const ws = createWsGateway({
-    cfg,
-    bus,
-    rpc,
-    identity,
-    authenticator,
-    tickets,
-    access,
-    limits,
-    fetchAfter: chat.fetchAfter,
-    logger,
-    metrics,
-    lifecycle,
-  });
+  // What REST and WebSocket share: one authentication path, one set of limits.
+  const shared = { cfg, bus, rpc, identity, authenticator, tickets, access, limits, logger };
+  const app = createHttpApp({ ...shared, visitorChats });
+  const ws = createWsGateway({ ...shared, fetchAfter: chat.fetchAfter, metrics, lifecycle });
 
   // Every logout so far, then live ones: a token logged out on any replica, before or after this
   // one started, is refused here. Accepting connections waits for the replay.
