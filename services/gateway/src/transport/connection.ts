@@ -30,6 +30,8 @@ export interface Connection extends Member {
    * they follow it (null once live).
    */
   operatorBacklog: ServerFrame[] | null;
+  /** Chats whose live session_status arrived since subscribing (newer than a lookup). */
+  readonly liveSessionStatus: Set<string>;
 }
 
 export interface Sender {

@@ -82,7 +82,9 @@ export const fanout: FanoutTable = {
     // Behind the subscription's replay and snapshot, so the newest state arrives last.
     for (const conn of ctx.channels.audience(session.chat_id).subscribers) {
       const sub = conn.chats.get(session.chat_id);
-      if (sub) void sub.enqueue(() => ctx.sender.send(conn, frame));
+      if (!sub) continue;
+      conn.liveSessionStatus.add(session.chat_id);
+      void sub.enqueue(() => ctx.sender.send(conn, frame));
     }
   },
   'routing.evt.assigned': (evt, ctx) => {

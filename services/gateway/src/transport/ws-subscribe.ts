@@ -18,6 +18,7 @@ export function createSubscriptions(deps: FrameDeps) {
     if (!sub) return;
     sub.close();
     conn.chats.delete(chatId);
+    conn.liveSessionStatus.delete(chatId);
     channels.leaveChat(conn, chatId);
   }
 
@@ -74,11 +75,7 @@ export function createSubscriptions(deps: FrameDeps) {
     conn.chats.set(chatId, sub);
     // Registered before the replay starts: live events queue on the subscription behind it.
     channels.joinChat(conn, chatId);
-    // A visitor who reloads learns at once where their chat stands (queue position, operator).
-    const session =
-      conn.principal.kind === 'visitor'
-        ? rpc('routing.rpc.session', { chat_id: chatId }).catch(() => null)
-        : Promise.resolve(null);
+    conn.liveSessionStatus.delete(chatId);
     if (afterSeq === undefined) {
       send(conn, { type: 'subscribed', channel: 'chat', chat_id: chatId });
     } else {
@@ -91,11 +88,26 @@ export function createSubscriptions(deps: FrameDeps) {
         return reject(err instanceof AppError ? err.message : 'Internal error');
       }
     }
-    await sub.enqueue(async () => {
-      const current = await session;
-      if (current && sub.active)
-        send(conn, { type: 'session_status', chat_id: chatId, session: current });
-    });
+    if (conn.principal.kind === 'visitor') sendSessionStatus(conn, sub);
+  }
+
+  /**
+   * A visitor who (re)subscribes learns at once where their chat stands (queue position,
+   * operator, closed). Not awaited, so a slow routing never holds up messages; a live
+   * session_status that came meanwhile is newer and wins.
+   */
+  function sendSessionStatus(conn: Connection, sub: ChatDelivery): void {
+    const chatId = sub.chatId;
+    rpc('routing.rpc.session', { chat_id: chatId }).then(
+      (session) => {
+        if (!session) return;
+        void sub.enqueue(() => {
+          if (!sub.active || conn.liveSessionStatus.has(chatId)) return;
+          send(conn, { type: 'session_status', chat_id: chatId, session });
+        });
+      },
+      (err: unknown) => deps.log.debug({ err, chat: chatId }, 'session state not available'),
+    );
   }
 
   async function subscribe(conn: Connection, frame: SubscribeFrame): Promise<void> {

@@ -193,6 +193,7 @@ export function createWsGateway(deps: {
       pending: 0,
       chain: Promise.resolve(),
       operatorBacklog: null,
+      liveSessionStatus: new Set(),
     };
     channels.add(conn);
     metrics.connections.inc({ role: principal.kind });
