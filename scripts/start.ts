@@ -13,6 +13,7 @@ import { resolveSecret } from '@parley/runtime';
 import { ensureSystemPrograms } from './lib/system-deps.ts';
 import { startDemoServer } from './lib/demo-server.ts';
 import { buildApp } from './lib/apps.ts';
+import { writeLocalNatsConfig } from './lib/nats-config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -191,18 +192,28 @@ async function main() {
   const adminPasswordGenerated = !env.ADMIN_PASSWORD;
   const adminPassword = resolveSecret(env.ADMIN_PASSWORD, 'ADMIN_PASSWORD', devCfg);
 
+  // Each service its own NATS user, as in production (passwords generated on first run).
+  const nats = writeLocalNatsConfig(dataDir);
+
   buildIfStale('widget');
   buildIfStale('admin');
 
-  launch('nats', 'nats-server', [
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(ports.nats),
-    '-js',
-    '-sd',
-    path.join(dataDir, 'nats'),
-  ]);
+  launch(
+    'nats',
+    'nats-server',
+    [
+      '-c',
+      nats.file,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(ports.nats),
+      '-js',
+      '-sd',
+      path.join(dataDir, 'nats'),
+    ],
+    nats.serverEnv,
+  );
   launch('redis', 'redis-server', [
     '--port',
     String(ports.redis),
@@ -245,6 +256,7 @@ async function main() {
   const svc = (name: 'chat' | 'routing' | 'notify' | 'gateway') =>
     launch(name, node, ['--no-warnings', path.join('services', name, 'src', 'index.ts')], {
       ...common,
+      ...nats.serviceEnv[name],
       HTTP_PORT: String(ports[name]),
     });
   svc('chat');

@@ -1,4 +1,4 @@
-/** `npm run typecheck`: tsc over services, contracts, runtime, tests, scripts, bench; svelte-check over both apps. */
+/** `npm run typecheck`: tsc over services, contracts, packages (runtime, chat-client), tests, scripts, bench; svelte-check over both apps. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './lib/run.ts';

@@ -1,6 +1,6 @@
 /**
  * The systems under test: the bare relay (bench/baseline/relay.ts) and Parley itself (the whole
- * stack from tests/support/stack.ts). Each comes back with its components (name + pid, and the
+ * stack from @parley/runtime/testing). Each comes back with its components (name + pid, and the
  * probe file for Node processes) so the runner can watch their CPU, memory and event loop.
  */
 import { spawn } from 'node:child_process';
@@ -8,10 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@parley/runtime/testing';
+import { freePort, type ServiceName } from '@parley/runtime/testing';
 import type { Component } from './procstat.ts';
 import type { TargetSpec } from './protocol.ts';
-import type { ServiceName } from '../../tests/support/stack.ts';
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const probeEntry = path.join(benchDir, 'lib', 'probe.ts');
@@ -109,7 +108,7 @@ const benchServiceEnv = {
 };
 
 export async function startParley(opts: TargetOptions): Promise<RunningTarget> {
-  const { startStack } = await import('../../tests/support/stack.ts');
+  const { startStack } = await import('@parley/runtime/testing');
   const stack = await startStack({
     gateways: opts.gateways,
     buildApps: false,

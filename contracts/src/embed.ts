@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonNegativeInt } from './int.ts';
+import { wellFormed } from './text.ts';
 import { PageInfo } from './models.ts';
 
 /**
@@ -17,9 +18,9 @@ export const WidgetSettings = z.object({
   /** Host-verified identity for logged-in users. */
   user: z.optional(
     z.object({
-      user_id: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(190)),
-      email: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(254))),
-      name: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
+      user_id: /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1), z.maxLength(190)),
+      email: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(254))),
+      name: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(100))),
       user_hash: /* @__PURE__ */ z.string().check(z.maxLength(128)),
     }),
   ),

@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
 import { AttachmentId, ClientId, IsoDate, OperatorId } from './ids.ts';
 import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
+import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
   MessageContent,
+  SendMessageBody,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -30,13 +32,15 @@ import {
 // ---- visitor identity ----
 export const VisitorSessionRequest = z.strictObject({
   /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
-  visitor_id: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
+  visitor_id: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
   /** The previous token: proves ownership of visitor_id. */
   token: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(4000))),
   name: z.optional(VisitorName),
   email: z.optional(VisitorEmail),
   /** Identified users (host site's logged-in user): all three, user_hash = HMAC-SHA256(secret, user_id) hex. */
-  user_id: z.optional(/* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(190))),
+  user_id: z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1), z.maxLength(190)),
+  ),
   user_hash: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(128))),
 });
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
@@ -53,6 +57,21 @@ export const VisitorSessionResponse = z.object({
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
+/** POST /api/visitor/email_link: the token from the email's "Open the conversation" link. */
+export const EmailLinkRequest = z.strictObject({
+  token: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(4000)),
+});
+export type EmailLinkRequest = z.infer<typeof EmailLinkRequest>;
+/**
+ * A visitor session for the visitor the email went to, and their chat. A link works once:
+ * a spent one is 409 `conflict`, an expired or forged one 401 `unauthorized`, with
+ * `details.reason` = `spent` | `expired` | `invalid` for the widget to explain.
+ */
+export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse, {
+  chat_id: z.string(),
+});
+export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
+
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = z.strictObject({
   name: z.optional(VisitorName),
@@ -62,7 +81,9 @@ export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
 
 // ---- operator auth ----
 export const LoginRequest = z.strictObject({
-  email: /* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254)),
+  email: /* @__PURE__ */ z
+    .string()
+    .check(wellFormed(), z.trim(), z.toLowerCase(), z.maxLength(254)),
   password: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
@@ -123,19 +144,9 @@ export const MessagesPage = z.object({
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
-export const SendMessageRequest = /* @__PURE__ */ z
-  .strictObject({
-    content: MessageContent,
-    client_id: ClientId,
-    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
-  })
-  .check(
-    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-      message: 'content must not be blank',
-      path: ['content'],
-    }),
-  );
-export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+export { SendMessageBody };
+export const SendMessageRequest = SendMessageBody;
+export type SendMessageRequest = SendMessageBody;
 
 export const SendMessageResponse = z.object({ message: SupportMessage, duplicate: z.boolean() });
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
@@ -147,7 +158,7 @@ export const ChatListQuery = z.strictObject({
 });
 export type ChatListQuery = z.infer<typeof ChatListQuery>;
 
-/** Seed 000: GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
+/** GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
 export const ChatListResponse = z.array(SupportChatListItem);
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
@@ -164,8 +175,11 @@ export const Password = /* @__PURE__ */ z
   .string()
   .check(z.minLength(10, 'at least 10 characters'), z.maxLength(1024));
 export const CreateOperatorRequest = z.strictObject({
-  email: z.pipe(/* @__PURE__ */ z.string().check(z.trim(), z.toLowerCase()), z.email()),
-  name: /* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  email: z.pipe(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.toLowerCase()),
+    z.email(),
+  ),
+  name: /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(100)),
   password: Password,
   role: z._default(OperatorRole, 'agent'),
   max_chats: z._default(intBetween(1, 100), 5),
@@ -173,7 +187,9 @@ export const CreateOperatorRequest = z.strictObject({
 export type CreateOperatorRequest = z.infer<typeof CreateOperatorRequest>;
 
 export const UpdateOperatorRequest = z.strictObject({
-  name: z.optional(/* @__PURE__ */ z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  name: z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(100)),
+  ),
   password: z.optional(Password),
   role: z.optional(OperatorRole),
   max_chats: z.optional(intBetween(1, 100)),
@@ -201,12 +217,12 @@ export const QueueResponse = z.array(QueueEntry);
 export const OperatorsPresenceResponse = z.array(OperatorPresence);
 export const SessionResponse = z.nullable(RoutingSession);
 
-// ---- online visitors & invitations (seed 004) ----
+// ---- online visitors & invitations ----
 export const OnlineVisitorsResponse = z.array(OnlineVisitor);
 export const InviteRequest = z.strictObject({
   message: z.pipe(
     MessageContent,
-    /* @__PURE__ */ z.string().check(z.minLength(1, 'message must not be blank')),
+    /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1, 'message must not be blank')),
   ),
 });
 export type InviteRequest = z.infer<typeof InviteRequest>;
@@ -252,7 +268,7 @@ export const consoleRoutes = {
     query: ChatListQuery,
     response: ChatListResponse,
   },
-  /** Also marks the chat viewed by the operator (seed 000). */
+  /** Also marks the chat viewed by the operator. */
   getChat: { method: 'GET', path: '/api/admin/chats/:chat_id', response: AdminChatResponse },
   chatMessages: {
     method: 'GET',
@@ -382,7 +398,16 @@ export const visitorRoutes = {
   uploadAttachment: { method: 'POST', path: '/api/attachments', response: AttachmentResponse },
   attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
   wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
-  /** The link in notification emails (`?token=` signed by notify). */
+  /** The "Open the conversation" link of the unread-reply email: its token, spent once. */
+  emailLink: {
+    method: 'POST',
+    path: '/api/visitor/email_link',
+    body: EmailLinkRequest,
+    response: EmailLinkResponse,
+  },
+  /** The link in notification emails (`?token=` signed by notify): a confirmation page (GET and HEAD). */
   unsubscribe: { method: 'GET', path: '/api/unsubscribe' },
+  /** Unsubscribes: the confirmation page's form and RFC 8058 one-click (`List-Unsubscribe=One-Click`). */
+  unsubscribeOneClick: { method: 'POST', path: '/api/unsubscribe' },
 } as const;
 export type VisitorRoute = keyof typeof visitorRoutes;

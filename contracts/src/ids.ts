@@ -24,7 +24,7 @@ export const ClientId = /* @__PURE__ */ z.uuid().brand<'ClientId'>();
 export type ClientId = z.infer<typeof ClientId>;
 
 /**
- * A visitor ("user" in seed 000). Anonymous visitors get `v_<uuid>` from the gateway;
+ * A visitor (the chat's "user"). Anonymous visitors get `v_<uuid>` from the gateway;
  * identified visitors use the host site's own user id (verified by HMAC), prefixed `u_`
  * so the two namespaces can never collide.
  */

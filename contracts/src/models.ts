@@ -10,13 +10,14 @@ import {
   UserId,
 } from './ids.ts';
 import { intBetween, nonNegativeInt, positiveInt } from './int.ts';
+import { wellFormed } from './text.ts';
 
 export const MAX_MESSAGE_LENGTH = 5000;
 export const PREVIEW_LENGTH = 100;
 export const MAX_NAME_LENGTH = 100;
 export const MAX_EMAIL_LENGTH = 254;
 
-/** 'system' records transfers, closes and joins in the history (seed 001). */
+/** 'system' records transfers, closes and joins in the history. */
 export const SenderType = z.enum(['user', 'admin', 'system']);
 export type SenderType = z.infer<typeof SenderType>;
 
@@ -34,7 +35,7 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
-/** Seed 000 Step 7 `SupportMessage`, extended with chat_id, client_id, seq and sender details. */
+/** A message as clients see it (docs/PRODUCT.md, People and the model). */
 export const SupportMessage = z.object({
   id: MessageId,
   chat_id: ChatId,
@@ -52,7 +53,7 @@ export const SupportMessage = z.object({
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
 
-/** Seed 000 Step 7 `SupportChat`: what a visitor gets from GET /api/support_chat. */
+/** What a visitor gets from GET /api/support_chat: their one chat and its newest messages. */
 export const SupportChat = z.object({
   id: ChatId,
   messages: z.array(SupportMessage),
@@ -64,7 +65,7 @@ export const SupportChat = z.object({
 });
 export type SupportChat = z.infer<typeof SupportChat>;
 
-/** Seed 000 Step 7 `SupportChatListItem`, plus the visitor's name and the chat's last seq. */
+/** A chat in the console list (docs/PRODUCT.md, Chats and messages). */
 export const SupportChatListItem = z.object({
   id: ChatId,
   user_id: UserId,
@@ -81,7 +82,7 @@ export const SupportChatListItem = z.object({
 });
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 
-/** Seed 000 Step 7 `AdminSupportChat`, plus paging and visitor details. */
+/** A chat as the console opens it: visitor details and the newest messages, paged. */
 export const AdminSupportChat = z.object({
   id: ChatId,
   user_id: UserId,
@@ -121,7 +122,7 @@ export const Operator = z.object({
 });
 export type Operator = z.infer<typeof Operator>;
 
-/** Operator availability (seed 002). */
+/** Operator availability (docs/PRODUCT.md, Operators and routing). */
 export const OperatorStatus = z.enum(['online', 'away', 'offline']);
 export type OperatorStatus = z.infer<typeof OperatorStatus>;
 
@@ -139,7 +140,7 @@ export const OperatorPresence = z.object({
 });
 export type OperatorPresence = z.infer<typeof OperatorPresence>;
 
-/** Routing session of a chat (seed 001's ticket). */
+/** Routing session of a chat: one stretch from a visitor's message to its close. */
 export const SessionStatus = z.enum(['waiting', 'active', 'closed']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
@@ -157,6 +158,11 @@ export const RoutingSession = z.object({
   created_at: IsoDate,
   assigned_at: z.nullable(IsoDate),
   closed_at: z.nullable(IsoDate),
+  /**
+   * Set while a waiting visitor has been gone past the visitor grace period: not handed out
+   * automatically; taken by hand only when they left an email. Absent from older servers.
+   */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -169,18 +175,20 @@ export const QueueEntry = z.object({
   position: positiveInt(),
   waiting_since: IsoDate,
   last_message_preview: z.nullable(z.string()),
+  /** The visitor left while waiting (see RoutingSession.visitor_left_at). */
+  visitor_left_at: z.optional(z.nullable(IsoDate)),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
-/** What the widget reports about where the visitor is (seed 004). */
+/** What the widget reports about where the visitor is. */
 export const PageInfo = z.object({
-  url: /* @__PURE__ */ z.string().check(z.maxLength(2000)),
-  title: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(300))),
-  referrer: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(2000))),
+  url: /* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000)),
+  title: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(300))),
+  referrer: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000))),
 });
 export type PageInfo = z.infer<typeof PageInfo>;
 
-/** A visitor browsing now, for the console's online list (seed 004). */
+/** A visitor browsing now, for the console's online list. */
 export const OnlineVisitor = z.object({
   user_id: UserId,
   name: z.nullable(z.string()),
@@ -219,7 +227,7 @@ export type EmailRecord = z.infer<typeof EmailRecord>;
 /** Message text as typed: trimmed; may be empty only when attachments are present. */
 export const MessageContent = z.pipe(
   z.pipe(
-    z.string(),
+    /* @__PURE__ */ z.string().check(wellFormed()),
     z.transform((s: string) => s.trim()),
   ),
   /* @__PURE__ */ z
@@ -227,11 +235,41 @@ export const MessageContent = z.pipe(
     .check(z.maxLength(MAX_MESSAGE_LENGTH, `at most ${MAX_MESSAGE_LENGTH} characters`)),
 );
 
+/** Attachments one message may carry. */
+export const MAX_MESSAGE_ATTACHMENTS = 10;
+
+/** The fields of a send, the same in the `send_message` frame and POST …/messages. */
+export const sendMessageFields = {
+  content: MessageContent,
+  client_id: ClientId,
+  attachment_ids: z._default(
+    /* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(MAX_MESSAGE_ATTACHMENTS)),
+    [],
+  ),
+};
+/** A message is text, attachments or both: never neither. */
+export const contentOrAttachments = z.refine<{
+  content: string;
+  attachment_ids: readonly unknown[];
+}>((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
+  message: 'content must not be blank',
+  path: ['content'],
+});
+
+/**
+ * What a client sends to post a message. REST takes it as the body (strict: unknown keys are a
+ * bad request); the WebSocket frame adds `type` and `chat_id` to the same fields and rule.
+ */
+export const SendMessageBody = /* @__PURE__ */ z
+  .strictObject(sendMessageFields)
+  .check(contentOrAttachments);
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
 export const VisitorName = /* @__PURE__ */ z
   .string()
-  .check(z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
+  .check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
 export const VisitorEmail = z.pipe(
-  /* @__PURE__ */ z.string().check(z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
+  /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
   z.email(),
 );
 

@@ -27,7 +27,7 @@ import {
   UpdateOperatorRequest,
   VisitorProfileUpdate,
 } from './http.ts';
-import { AssignmentReason } from './ws.ts';
+import { AssignmentReason, UnassignReason } from './ws.ts';
 
 /**
  * NATS subjects. Three kinds:
@@ -71,6 +71,15 @@ export type VisitorIdentity = z.infer<typeof VisitorIdentity>;
 const ChatRef = z.object({ chat_id: ChatId });
 
 /** Request/reply subjects: request schema and reply data schema. */
+/** Why a notify claim took nothing: the email would be wrong or a repeat. */
+export const NotifyClaimReason = z.enum([
+  'not_found',
+  'archived',
+  'already_notified',
+  'nothing_unread',
+]);
+export type NotifyClaimReason = z.infer<typeof NotifyClaimReason>;
+
 export const rpcCatalog = {
   // ---- chat service: visitors ----
   'chat.rpc.visitor_chat': {
@@ -196,7 +205,7 @@ export const rpcCatalog = {
     response: z.object({
       /** False when already notified up to that seq, or nothing is unread any more. */
       claimed: z.boolean(),
-      reason: z.nullable(z.string()),
+      reason: z.nullable(NotifyClaimReason),
       chat: z.nullable(SupportChatListItem),
       profile: z.nullable(VisitorProfile),
       /** The unread operator messages the email lists. */
@@ -291,7 +300,7 @@ export const eventCatalog = {
   'routing.evt.unassigned': z.object({
     chat_id: ChatId,
     operator_id: OperatorId,
-    reason: z.enum(['transferred', 'closed', 'requeued', 'offline']),
+    reason: UnassignReason,
   }),
   'routing.evt.queue_changed': z.object({ queue: z.array(QueueEntry) }),
   'routing.evt.operator_changed': z.object({ operator: OperatorPresence }),

@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { ErrorCode } from './errors.ts';
 import { nonNegativeInt, positiveInt } from './int.ts';
-import { AttachmentId, ChatId, ClientId, IsoDate, UserId } from './ids.ts';
+import { wellFormed } from './text.ts';
+import { ChatId, ClientId, IsoDate, UserId } from './ids.ts';
 import {
-  MessageContent,
+  contentOrAttachments,
+  sendMessageFields,
   OnlineVisitor,
   OperatorPresence,
   OperatorRef,
@@ -18,7 +20,7 @@ import {
 /**
  * WebSocket protocol at `/ws?token=<token>`: one JSON object per text frame, each with `type`.
  * Channels: `chat` (one chat: its visitor and operators), `admin` (all operators),
- * `operator` (one operator's private channel: assignments; seed 001's private-operator-{id}).
+ * `operator` (one operator's private channel: assignments).
  * A visitor connection also receives `invitation` frames addressed to it without subscribing.
  */
 
@@ -54,29 +56,19 @@ export const UnsubscribeFrame = z.discriminatedUnion('channel', [
 ]);
 export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
+/** A send over the socket: SendMessageBody plus the frame's type and chat. */
 export const SendMessageFrame = /* @__PURE__ */ z
-  .object({
-    type: z.literal('send_message'),
-    chat_id: ChatId,
-    content: MessageContent,
-    client_id: ClientId,
-    attachment_ids: z._default(/* @__PURE__ */ z.array(AttachmentId).check(z.maxLength(10)), []),
-  })
-  .check(
-    z.refine((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
-      message: 'content must not be blank',
-      path: ['content'],
-    }),
-  );
+  .object({ type: z.literal('send_message'), chat_id: ChatId, ...sendMessageFields })
+  .check(contentOrAttachments);
 export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 
 export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
-/** Widget tells where the visitor is (seed 004). */
+/** Widget tells where the visitor is. */
 export const PageViewFrame = z.extend(PageInfo, {
   type: z.literal('page_view'),
-  timezone: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(100))),
+  timezone: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(100))),
 });
 export type PageViewFrame = z.infer<typeof PageViewFrame>;
 
@@ -141,7 +133,7 @@ export const ErrorFrame = z.object({
 });
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
-/** Seed 000 `ChatChannelMessage`, with chat_id. */
+/** A new message on a chat channel. */
 export const NewMessageFrame = z.object({
   type: z.literal('new_message'),
   chat_id: ChatId,
@@ -149,7 +141,7 @@ export const NewMessageFrame = z.object({
 });
 export type NewMessageFrame = z.infer<typeof NewMessageFrame>;
 
-/** Seed 000 `AdminNotificationMessage`, with the chat list item for live list updates. */
+/** Admin channel: a new message, with the chat list item for live list updates. */
 export const NewUserMessageFrame = z.object({
   type: z.literal('new_user_message'),
   chat_id: ChatId,
@@ -196,6 +188,10 @@ export type SessionStatusFrame = z.infer<typeof SessionStatusFrame>;
 export const AssignmentReason = z.enum(['auto', 'manual', 'transfer', 'invitation', 'requeue']);
 export type AssignmentReason = z.infer<typeof AssignmentReason>;
 
+/** Why a chat left an operator: handed on, closed, back to the queue, or the operator went offline. */
+export const UnassignReason = z.enum(['transferred', 'closed', 'requeued', 'offline']);
+export type UnassignReason = z.infer<typeof UnassignReason>;
+
 /** Operator channel: a chat was assigned to you. */
 export const ChatAssignedFrame = z.object({
   type: z.literal('chat_assigned'),
@@ -212,7 +208,7 @@ export type ChatAssignedFrame = z.infer<typeof ChatAssignedFrame>;
 export const ChatUnassignedFrame = z.object({
   type: z.literal('chat_unassigned'),
   chat_id: ChatId,
-  reason: z.enum(['transferred', 'closed', 'requeued', 'offline']),
+  reason: UnassignReason,
 });
 export type ChatUnassignedFrame = z.infer<typeof ChatUnassignedFrame>;
 
@@ -230,14 +226,14 @@ export const OperatorStateFrame = z.object({
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
-/** Admin channel: the list of visitors browsing now changed (seed 004). */
+/** Admin channel: the list of visitors browsing now changed. */
 export const VisitorsOnlineFrame = z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
 export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
 
-/** Visitor connection: an operator invites this visitor (seed 004); the widget opens. */
+/** Visitor connection: an operator invites this visitor; the widget opens. */
 export const InvitationFrame = z.object({
   type: z.literal('invitation'),
   chat_id: ChatId,

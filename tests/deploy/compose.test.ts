@@ -56,11 +56,26 @@ describe('docker-compose.yml', () => {
       expect(svc(name).environment?.NODE_ENV).toBe('production');
       expect(svc(name).environment?.NATS_URL).toBe('nats://nats:4222');
     }
-    expect(String(svc('chat').environment?.MONGO_URL)).toMatch(
-      /^mongodb:\/\/mongo:27017\/\w+\?replicaSet=rs0$/,
-    );
-    expect(String(svc('notify').environment?.MONGO_URL)).toMatch(/^mongodb:\/\/mongo:27017\//);
-    expect(svc('routing').environment?.REDIS_URL).toBe('redis://redis:6379');
+    // Authenticated: the `parley` user (created by deploy/compose/mongo-init.js), the Redis password.
+    const mongoUrl =
+      /^mongodb:\/\/parley:\$\{MONGO_PARLEY_PASSWORD:\?[^}]+\}@mongo:27017\/parley\?replicaSet=rs0&authSource=parley$/;
+    expect(String(svc('chat').environment?.MONGO_URL)).toMatch(mongoUrl);
+    expect(String(svc('notify').environment?.MONGO_URL)).toMatch(mongoUrl);
+    for (const name of ['routing', 'gateway']) {
+      expect(String(svc(name).environment?.REDIS_URL)).toMatch(
+        /^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/,
+      );
+    }
+    // Each service connects to NATS as its own user.
+    for (const name of parleyServices) {
+      expect(svc(name).environment?.NATS_USER).toBe(name);
+      expect(String(svc(name).environment?.NATS_PASSWORD)).toMatch(
+        new RegExp(`^\\$\\{NATS_PASSWORD_${name.toUpperCase()}:\\?`),
+      );
+      expect(String(svc('nats').environment?.[`NATS_PASSWORD_${name.toUpperCase()}`])).toBe(
+        String(svc(name).environment?.NATS_PASSWORD),
+      );
+    }
     expect(svc('gateway').environment?.CHAT_INTERNAL_URL).toBe(
       `http://chat:${String(schemaDefault('chat', 'HTTP_PORT'))}`,
     );
@@ -80,9 +95,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes one entry point: the gateway', () => {
+  it('publishes one entry point, the gateway, on loopback by default', () => {
     for (const [name, s] of Object.entries(compose.services)) {
-      if (name === 'gateway') expect(s.ports).toEqual(['${PARLEY_HTTP_PORT:-8080}:8080']);
+      if (name === 'gateway')
+        expect(s.ports).toEqual(['${PARLEY_HTTP_BIND:-127.0.0.1}:${PARLEY_HTTP_PORT:-8080}:8080']);
       else expect(s.ports, `${name} must not publish a port`).toBeUndefined();
     }
   });
@@ -106,8 +122,50 @@ describe('docker-compose.yml', () => {
     const natsConf = readFileSync(path.join(repoRoot, 'deploy/compose/nats.conf'), 'utf8');
     expect(natsConf).toMatch(/jetstream\s*\{[^}]*store_dir:\s*\/data/s);
     expect(natsConf).toMatch(/sync_interval:\s*always/);
-    expect(svc('mongo').command).toEqual(expect.arrayContaining(['--replSet', 'rs0']));
-    expect((svc('redis').command as string[]).join(' ')).toContain('--appendonly yes');
+    const mongod = (svc('mongo').entrypoint as string[]).join(' ');
+    expect(mongod).toMatch(/mongod --replSet rs0 .*--keyFile \/etc\/mongo-keyfile/);
+    const redis = (svc('redis').command as string[]).join(' ');
+    expect(redis).toContain('--appendonly yes');
+    expect(redis).toContain('--requirepass "$$REDIS_PASSWORD"');
+    // A memory cap below the container's limit, so Redis refuses writes before it is killed.
+    const maxmemory = Number(/--maxmemory (\d+)mb/.exec(redis)?.[1]) * 1024 ** 2;
+    expect(maxmemory).toBeLessThan(
+      Number(/^(\d+)m$/.exec(String(svc('redis').mem_limit))?.[1]) * 1024 ** 2,
+    );
+    expect(redis).toContain('--maxmemory-policy noeviction');
+  });
+
+  it('hands each container only the secrets it needs, never the whole .env', () => {
+    const secretVars = [
+      ...text.matchAll(/\$\{([A-Z][A-Z0-9_]*(?:SECRET|PASSWORD|KEY)[A-Z0-9_]*)/g),
+    ];
+    expect(secretVars.length).toBeGreaterThan(0);
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const file of s.env_file ?? []) {
+        const p = typeof file === 'string' ? file : file.path;
+        expect(p, `${name} env_file`).not.toBe('.env');
+      }
+    }
+    const users = (secret: string) =>
+      Object.entries(compose.services)
+        .filter(([, s]) => JSON.stringify(s.environment ?? {}).includes(`\${${secret}`))
+        .map(([n]) => n)
+        .sort();
+    expect(users('AUTH_TOKEN_SECRET')).toEqual(['gateway']);
+    expect(users('ADMIN_PASSWORD')).toEqual(['chat']);
+    expect(users('MONGO_PARLEY_PASSWORD')).toEqual(['chat', 'mongo', 'notify']);
+    expect(users('NATS_PASSWORD_CHAT')).toEqual(['chat', 'nats']);
+  });
+
+  it('rotates logs and limits memory for every container', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.logging?.options?.['max-size'], `${name} log rotation`).toBeDefined();
+      expect(s.mem_limit, `${name} mem_limit`).toMatch(/^\d+[mg]$/);
+    }
+  });
+
+  it("sizes the chat container's /data for concurrent uploads", () => {
+    expect(svc('chat').tmpfs).toContain('/data:size=1g');
   });
 
   it('runs services read-only, with a stop grace period longer than the drain limit', () => {
@@ -159,6 +217,15 @@ describe('docker-compose.yml', () => {
         UNSUBSCRIBE_SECRET: 'x',
         ADMIN_EMAIL: 'a@b.c',
         ADMIN_PASSWORD: 'x',
+        PUBLIC_URL: 'https://chat.example.com',
+        NATS_PASSWORD_GATEWAY: 'x',
+        NATS_PASSWORD_CHAT: 'x',
+        NATS_PASSWORD_ROUTING: 'x',
+        NATS_PASSWORD_NOTIFY: 'x',
+        MONGO_ROOT_PASSWORD: 'x',
+        MONGO_PARLEY_PASSWORD: 'x',
+        MONGO_REPLICA_KEY: 'x',
+        REDIS_PASSWORD: 'x',
       },
     });
     expect(out).toBe('');

@@ -29,8 +29,10 @@ describe('settings documentation generated from the config schemas', async () =>
     }
   });
 
-  it('lists in .env.example every setting a service reads', () => {
-    const example = readFileSync(path.join(repoRoot, '.env.example'), 'utf8');
+  it('lists in .env.example or parley.env.example every setting a service reads', () => {
+    const example = ['.env.example', 'parley.env.example']
+      .map((f) => readFileSync(path.join(repoRoot, f), 'utf8'))
+      .join('\n');
     for (const name of serviceNames) {
       for (const key of Object.keys(schemas[name].shape))
         expect(example, key).toMatch(new RegExp(`^#? ?${key}[=:]`, 'm'));

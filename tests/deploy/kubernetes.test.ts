@@ -1,17 +1,20 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { loadSchemas, type ServiceName } from '../../scripts/gen-config-docs.ts';
+import { natsServices } from '@parley/contracts/nats-permissions';
+import { validateK8sObjects } from './k8s-schema.ts';
 import {
   byKind,
   infraServices,
   loadCompose,
   parleyServices,
-  kubectlPath,
-  renderKustomization,
+  kustomize,
   renderOverlay,
+  yamlObjects,
   repoRoot,
   type Container,
   type Deployment,
@@ -55,12 +58,24 @@ interface Service extends K8sObject {
 }
 interface NetworkPolicy extends K8sObject {
   spec: {
-    podSelector: { matchLabels: Record<string, string> };
-    ingress: Array<{
+    podSelector: { matchLabels?: Record<string, string> };
+    ingress?: Array<{
       from: Array<{
         podSelector?: { matchLabels: Record<string, string> };
         namespaceSelector?: unknown;
       }>;
+    }>;
+  };
+}
+interface HttpRoute extends K8sObject {
+  spec: {
+    parentRefs: Array<{ name: string; sectionName?: string }>;
+    hostnames: string[];
+    rules: Array<{
+      matches: Array<{ path: { type: string; value: string } }>;
+      timeouts?: { request?: string };
+      filters?: Array<{ type: string }>;
+      backendRefs?: Array<{ name: string; port: number }>;
     }>;
   };
 }
@@ -84,12 +99,36 @@ const selects = (selector: Record<string, string>, labels: Record<string, string
 
 for (const overlay of ['development', 'production'] as const) {
   describe(`Kustomize overlay ${overlay}`, () => {
-    const { objects, renderer } = renderOverlay(overlay);
+    const objects = renderOverlay(overlay);
     const deployments = byKind<Deployment>(objects, 'Deployment');
     const configMaps = byKind<K8sObject & { data?: Record<string, string> }>(objects, 'ConfigMap');
     const main = (d: Deployment): Container => d.spec.template.spec.containers[0]!;
 
-    it(`renders (${renderer}) with one Deployment per compose service, and the reverse`, () => {
+    it('is valid against the Kubernetes OpenAPI schemas, with no unknown field', async () => {
+      expect(await validateK8sObjects(objects)).toEqual([]);
+    });
+
+    it('owns no Namespace, so deleting the overlay deletes no store or volume', () => {
+      expect(byKind(objects, 'Namespace')).toEqual([]);
+      expect(byKind(objects, 'PersistentVolumeClaim')).toEqual([]);
+      for (const o of objects)
+        expect(o.metadata.namespace).toBe(overlay === 'production' ? 'parley' : 'parley-dev');
+      const common = configMaps.find((m) => m.metadata.name.startsWith('parley-common'));
+      expect(common?.data?.NATS_URL).toBe('nats://nats.parley-infra.svc:4222');
+    });
+
+    it('connects every service to NATS as its own user', () => {
+      for (const d of deployments) {
+        const env = main(d).env ?? [];
+        expect(env.find((e) => e.name === 'NATS_USER')?.value).toBe(d.metadata.name);
+        const ref = env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef;
+        expect(ref?.name).toMatch(/^parley-nats(-[a-z0-9]{10})?$/);
+        expect(ref?.key).toBe(d.metadata.name);
+      }
+      expect(deployments.map((d) => d.metadata.name).sort()).toEqual([...natsServices].sort());
+    });
+
+    it('renders with one Deployment per compose service, and the reverse', () => {
       const { compose } = loadCompose();
       const composeServices = Object.keys(compose.services).filter(
         (n) => !(infraServices as readonly string[]).includes(n),
@@ -218,14 +257,7 @@ for (const overlay of ['development', 'production'] as const) {
       }
     });
 
-    it('has a PodDisruptionBudget and an autoscaler for every Deployment (gateway on CPU and connections)', () => {
-      const gatewaySource = readdirSync(path.join(repoRoot, 'services/gateway/src'), {
-        recursive: true,
-        encoding: 'utf8',
-      })
-        .filter((f) => f.endsWith('.ts'))
-        .map((f) => readFileSync(path.join(repoRoot, 'services/gateway/src', f), 'utf8'))
-        .join('\n');
+    it('has a PodDisruptionBudget and a CPU autoscaler for every Deployment, and no metric it may not have', () => {
       for (const d of deployments) {
         const name = d.metadata.name;
         const pdb = byKind<Pdb>(objects, 'PodDisruptionBudget').find((p) =>
@@ -241,99 +273,164 @@ for (const overlay of ['development', 'production'] as const) {
         expect(
           hpa!.spec.metrics.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'),
         ).toBe(true);
-        if (name === 'gateway') {
-          const pods = hpa!.spec.metrics.find((m) => m.type === 'Pods');
-          expect(pods, 'gateway HPA scales on connections').toBeDefined();
-          // The metric the HPA reads is one the gateway really exports.
-          expect(gatewaySource).toContain(`'${pods!.pods!.metric.name}'`);
-        }
+        // An HPA with a metric the cluster cannot serve never scales down: CPU only here.
+        expect(hpa!.spec.metrics.map((m) => m.type)).toEqual(['Resource']);
       }
     });
 
-    it('routes the public paths to the gateway, with WebSocket timeouts and no session affinity', () => {
-      const [ingress] = byKind<Ingress>(objects, 'Ingress');
-      expect(ingress).toBeDefined();
-      const a = ingress!.metadata.annotations ?? {};
-      expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
-        3600,
+    it('routes the public paths to the gateway through a Gateway API HTTPRoute, WebSockets without a timeout', () => {
+      const [gw] = byKind<
+        K8sObject & {
+          spec: {
+            gatewayClassName: string;
+            listeners: Array<{ protocol: string; hostname: string; tls?: unknown }>;
+          };
+        }
+      >(objects, 'Gateway');
+      const [route] = byKind<HttpRoute>(objects, 'HTTPRoute');
+      expect(gw && route).toBeTruthy();
+      expect(gw!.spec.gatewayClassName).not.toBe('set-by-overlay');
+      expect(route!.spec.parentRefs.map((r) => r.name)).toEqual([gw!.metadata.name]);
+      expect([...new Set(gw!.spec.listeners.map((l) => l.hostname))]).toEqual(
+        route!.spec.hostnames,
       );
-      expect(Number(a['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(
-        3600,
+      const byPath = new Map(
+        route!.spec.rules.flatMap((r) => r.matches.map((m) => [m.path.value, r] as const)),
       );
-      expect(Object.keys(a).filter((k) => /affinity|sticky/i.test(k))).toEqual([]);
-      const paths = ingress!.spec.rules.flatMap((r) => r.http.paths);
-      expect(paths.map((p) => p.path).sort()).toEqual(['/admin', '/api', '/widget', '/ws']);
-      for (const p of paths)
-        expect(p.backend.service).toEqual({ name: 'gateway', port: { name: 'http' } });
+      expect([...byPath.keys()].sort()).toEqual(['/', '/admin', '/api', '/widget', '/ws']);
+      for (const [p, rule] of byPath) {
+        if (p === '/') continue;
+        expect(rule.backendRefs).toEqual([{ name: 'gateway', port: 8080 }]);
+      }
+      expect(byPath.get('/ws')!.timeouts?.request).toBe('0s');
+      expect(byPath.get('/')!.filters?.[0]?.type).toBe('RequestRedirect');
       for (const svc of byKind<Service>(objects, 'Service')) {
         expect((svc.spec as { sessionAffinity?: string }).sessionAffinity ?? 'None').toBe('None');
+        expect(svc.spec.ports.map((p) => p.port)).toContain(
+          8080 + ['gateway', 'chat', 'routing', 'notify'].indexOf(svc.metadata.name),
+        );
       }
-      if (overlay === 'production') expect(ingress!.spec.tls?.length).toBeGreaterThan(0);
+      if (overlay === 'production') {
+        // The route serves HTTPS only; the HTTP listener is there for the ACME challenge.
+        expect(route!.spec.parentRefs).toEqual([{ name: 'parley', sectionName: 'https' }]);
+        const https = gw!.spec.listeners.find((l) => l.protocol === 'HTTPS');
+        expect(https?.tls).toBeDefined();
+        expect(gw!.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeTruthy();
+      }
+    });
+
+    it('lets nothing reach a Parley pod but the edge (gateway only), the gateway (chat) and Prometheus', () => {
+      const policies = byKind<NetworkPolicy>(objects, 'NetworkPolicy');
+      const deny = policies.find(
+        (p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress,
+      );
+      expect(deny, 'a default-deny ingress policy').toBeDefined();
+      const edge = policies.find((p) =>
+        (p.spec.ingress ?? []).some((r) =>
+          r.from.some((f) => JSON.stringify(f.namespaceSelector ?? {}).includes('parley.io/edge')),
+        ),
+      );
+      expect(edge?.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'gateway' });
+      const readme = readFileSync(path.join(repoRoot, 'deploy/README.md'), 'utf8');
+      expect(readme).toContain('parley.io/edge=true');
       // The chat service's internal attachment HTTP is reachable from gateway pods only.
       const chat = deployments.find((d) => d.metadata.name === 'chat')!;
       const gateway = deployments.find((d) => d.metadata.name === 'gateway')!;
-      const policy = byKind<NetworkPolicy>(objects, 'NetworkPolicy').find((p) =>
-        selects(p.spec.podSelector.matchLabels, chat.spec.template.metadata.labels),
+      const policy = policies.find(
+        (p) =>
+          p.spec.podSelector.matchLabels?.['app.kubernetes.io/name'] === 'chat' &&
+          selects(p.spec.podSelector.matchLabels, chat.spec.template.metadata.labels),
       );
       expect(policy, 'NetworkPolicy for chat').toBeDefined();
-      const podPeers = policy!.spec.ingress
+      const podPeers = (policy!.spec.ingress ?? [])
         .flatMap((rule) => rule.from)
         .filter((peer) => peer.podSelector);
       expect(podPeers).toHaveLength(1);
       expect(
         selects(podPeers[0]!.podSelector!.matchLabels, gateway.spec.template.metadata.labels),
       ).toBe(true);
-      // The gateway trusts X-Forwarded-For only because it sits behind this Ingress.
+      // The gateway trusts X-Forwarded-For only because it sits behind the edge.
       const gw = configMaps.find((m) => m.metadata.name.startsWith('parley-gateway'));
       expect(gw?.data?.TRUST_PROXY).toBe('true');
     });
   });
 }
 
-describe('the built-in renderer (used where kubectl is missing)', () => {
-  it.skipIf(!kubectlPath)('agrees with kubectl kustomize on every object and container', () => {
-    for (const overlay of ['development', 'production'] as const) {
-      const summary = (objects: K8sObject[]) =>
-        objects
-          .map((o) => {
-            // kubectl appends a content hash to generated ConfigMap/Secret names.
-            const name = /^parley-[a-z]+-[a-z0-9]{10}$/.test(o.metadata.name)
-              ? o.metadata.name.replace(/-[a-z0-9]{10}$/, '')
-              : o.metadata.name;
-            const containers = (o as Partial<Deployment>).spec?.template?.spec?.containers?.map(
-              (c) => ({
-                image: c.image,
-                env: (c.env ?? []).map((e) => e.name),
-                readOnly: c.securityContext?.readOnlyRootFilesystem,
-                probes: [c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path],
-              }),
-            );
-            // Key order and base64 line wrapping are presentation, not content.
-            const raw = (o as { data?: Record<string, string> }).data ?? {};
-            const data = Object.fromEntries(
-              Object.entries(raw)
-                .map(([k, v]) => [
-                  k,
-                  o.kind === 'Secret' ? Buffer.from(v.replace(/\s/g, ''), 'base64').toString() : v,
-                ])
-                .sort(([a], [b]) => String(a).localeCompare(String(b))),
-            );
-            return JSON.stringify({
-              kind: o.kind,
-              name,
-              namespace: o.metadata.namespace,
-              containers,
-              data,
-            });
-          })
-          .sort();
-      const viaKubectl = renderOverlay(overlay).objects;
-      const builtIn = renderKustomization(path.join(repoRoot, 'deploy/overlays', overlay));
-      expect(summary(builtIn)).toEqual(summary(viaKubectl));
+describe('optional components (deploy/components) on the production overlay', () => {
+  /** The production overlay as an operator would edit it: with `components:` added. */
+  const withComponents = (components: string[]) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-kustomize-'));
+    const rel = (p: string) => path.relative(dir, path.join(repoRoot, 'deploy', p));
+    const overlay = readFileSync(
+      path.join(repoRoot, 'deploy/overlays/production/kustomization.yaml'),
+      'utf8',
+    ).replace('  - ../../base', `  - ${rel('base')}`);
+    writeFileSync(
+      path.join(dir, 'kustomization.yaml'),
+      [overlay, 'components:', ...components.map((c) => `  - ${rel(`components/${c}`)}`)].join(
+        '\n',
+      ),
+    );
+    try {
+      return kustomize(dir, { anyPath: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
+  };
+
+  it('connections-hpa: the gateway also scales on a connection gauge the gateway exports, scraped by a PodMonitor', async () => {
+    const objects = withComponents(['connections-hpa']);
+    expect(await validateK8sObjects(objects)).toEqual([]);
+    const hpa = byKind<Hpa>(objects, 'HorizontalPodAutoscaler').find(
+      (h) => h.spec.scaleTargetRef.name === 'gateway',
+    )!;
+    const pods = hpa.spec.metrics.find((m) => m.type === 'Pods');
+    const gatewaySource = readdirSync(path.join(repoRoot, 'services/gateway/src'), {
+      recursive: true,
+      encoding: 'utf8',
+    })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(path.join(repoRoot, 'services/gateway/src', f), 'utf8'))
+      .join('\n');
+    expect(gatewaySource).toContain(`'${pods!.pods!.metric.name}'`);
+    expect(byKind(objects, 'PodMonitor')).toHaveLength(1);
+    const adapter = readFileSync(
+      path.join(repoRoot, 'deploy/helm-values/prometheus-adapter.yaml'),
+      'utf8',
+    );
+    expect(adapter).toContain(pods!.pods!.metric.name);
   });
-  if (!kubectlPath)
-    console.log('built-in renderer comparison skipped: kubectl is not installed here');
+
+  it('ingress-nginx: the Ingress with one-hour WebSocket timeouts, the host and TLS from the overlay', async () => {
+    const objects = withComponents(['ingress-nginx']);
+    expect(await validateK8sObjects(objects)).toEqual([]);
+    const [ingress] = byKind<Ingress>(objects, 'Ingress');
+    const a = ingress!.metadata.annotations ?? {};
+    expect(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(
+      3600,
+    );
+    expect(Object.keys(a).filter((k) => /affinity|sticky/i.test(k))).toEqual([]);
+    const paths = ingress!.spec.rules.flatMap((r) => r.http.paths);
+    expect(paths.map((p) => p.path).sort()).toEqual(['/admin', '/api', '/widget', '/ws']);
+    expect(ingress!.spec.rules[0]!.host).toBe('chat.example.com');
+    expect(ingress!.spec.tls?.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the stores namespace (deploy/infra)', () => {
+  it('lets only Parley pods reach NATS, MongoDB and Redis, and is schema-valid', async () => {
+    const objects = yamlObjects(
+      readFileSync(path.join(repoRoot, 'deploy/infra/network-policies.yaml'), 'utf8'),
+    );
+    expect(await validateK8sObjects(objects)).toEqual([]);
+    const [policy] = byKind<NetworkPolicy>(objects, 'NetworkPolicy');
+    expect(policy!.metadata.namespace).toBe('parley-infra');
+    expect(policy!.spec.podSelector).toEqual({});
+    const fromParley = policy!.spec.ingress!.find((r) =>
+      r.from.some((f) => f.podSelector?.matchLabels?.['app.kubernetes.io/part-of'] === 'parley'),
+    );
+    expect(fromParley).toBeDefined();
+  });
 });
 
 describe('infrastructure values (deploy/helm-values, deploy/infra)', () => {
@@ -361,9 +458,30 @@ describe('infrastructure values (deploy/helm-values, deploy/infra)', () => {
     expect(at(rs, 'spec.security.authentication.modes')).toContain('SCRAM');
   });
 
-  it('Redis: AOF persistence on a volume', () => {
+  it('NATS: every service its own user, passwords from a Secret, no max_payload string', () => {
+    const v = load('helm-values/nats.yaml');
+    const users = at(v, 'config.merge.authorization.users') as Array<{ user: string }>;
+    expect(users.map((u) => u.user).sort()).toEqual([...natsServices].sort());
+    expect(at(v, 'config.merge.max_payload')).toBeUndefined();
+  });
+
+  it('Redis: AOF persistence on a volume, a password, and a maxmemory below the limit', () => {
     const v = load('helm-values/redis.yaml');
     expect(at(v, 'externalConfig.data')).toMatch(/appendonly yes/);
+    // The chart reads the password here (a top-level redisSecret is silently ignored).
+    expect(at(v, 'redisStandalone.redisSecret')).toEqual({
+      secretName: 'redis-auth',
+      secretKey: 'password',
+    });
+    expect(at(v, 'redisSecret')).toBeUndefined();
+    const maxmemory = Number(
+      /^maxmemory (\d+)mb$/m.exec(String(at(v, 'externalConfig.data')))?.[1],
+    );
+    const limit =
+      Number(/^(\d+)Gi$/.exec(String(at(v, 'redisStandalone.resources.limits.memory')))?.[1]) *
+      1024;
+    expect(maxmemory).toBeGreaterThan(0);
+    expect(maxmemory).toBeLessThan(limit);
     expect(at(v, 'storageSpec.volumeClaimTemplate.spec.resources.requests.storage')).toBeTruthy();
     expect(at(v, 'redisStandalone.tag')).not.toBe('latest');
   });

@@ -1,7 +1,6 @@
 /**
  * Loads what the deployment tests check: the Dockerfile as instructions, docker-compose.yml,
- * and the Kustomize overlays rendered (with `kubectl kustomize` when kubectl is installed,
- * otherwise with the small renderer below, which understands what deploy/ uses).
+ * and the Kustomize overlays rendered by `kubectl kustomize`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -81,8 +80,11 @@ export interface ComposeService {
   image?: string;
   build?: { context?: string; dockerfile?: string; target?: string; args?: Record<string, string> };
   command?: string[] | string;
+  entrypoint?: string[] | string;
+  logging?: { driver?: string; options?: Record<string, string> };
+  mem_limit?: string;
   environment?: Record<string, string | number | null>;
-  env_file?: string | Array<string | { path: string; required?: boolean }>;
+  env_file?: Array<string | { path: string; required?: boolean }>;
   ports?: string[];
   volumes?: string[];
   healthcheck?: { test: string[] | string };
@@ -117,153 +119,33 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
+/** kubectl (with its built-in kustomize): installed on the development image and on CI's. */
 export const kubectlPath = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) =>
   existsSync(p),
 );
 
-export function renderOverlay(overlay: 'development' | 'production'): {
-  objects: K8sObject[];
-  renderer: string;
-} {
-  const dir = path.join(repoRoot, 'deploy', 'overlays', overlay);
-  if (kubectlPath) {
-    const out = execFileSync(kubectlPath, ['kustomize', dir], { encoding: 'utf8' });
-    return { objects: yamlObjects(out), renderer: 'kubectl kustomize' };
+/** `kubectl kustomize` of a kustomization directory, as objects. */
+export function kustomize(dir: string, opts: { anyPath?: boolean } = {}): K8sObject[] {
+  if (!kubectlPath) {
+    throw new Error(
+      'kubectl is not installed: the Kubernetes checks render with `kubectl kustomize` (apt-get install kubectl, or put kubectl on /usr/local/bin)',
+    );
   }
-  return { objects: renderKustomization(dir), renderer: 'built-in YAML render' };
+  const args = ['kustomize', dir];
+  // A test kustomization outside deploy/ that adds components to an overlay.
+  if (opts.anyPath) args.push('--load-restrictor=LoadRestrictionsNone');
+  const out = execFileSync(kubectlPath, args, { encoding: 'utf8' });
+  return yamlObjects(out);
 }
 
-function yamlObjects(text: string): K8sObject[] {
+export function renderOverlay(overlay: 'development' | 'production'): K8sObject[] {
+  return kustomize(path.join(repoRoot, 'deploy', 'overlays', overlay));
+}
+
+export function yamlObjects(text: string): K8sObject[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
-}
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Strategic-merge as Kubernetes does it for what deploy/ patches: maps merge, named lists merge by name. */
-function strategicMerge(target: unknown, patch: unknown): unknown {
-  if (isObject(target) && isObject(patch)) {
-    const out: Json = { ...target };
-    for (const [k, v] of Object.entries(patch))
-      out[k] = k in target ? strategicMerge(target[k], v) : v;
-    return out;
-  }
-  if (
-    Array.isArray(target) &&
-    Array.isArray(patch) &&
-    patch.every((p) => isObject(p) && 'name' in p)
-  ) {
-    const out = [...target];
-    for (const p of patch as Json[]) {
-      const i = out.findIndex((t) => isObject(t) && t.name === p.name);
-      if (i >= 0) out[i] = strategicMerge(out[i], p);
-      else out.push(p);
-    }
-    return out;
-  }
-  return patch;
-}
-
-function jsonPointerSet(obj: Json, pointer: string, value: unknown, op: string) {
-  const keys = pointer
-    .split('/')
-    .slice(1)
-    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let cur: Json = obj;
-  for (const k of keys.slice(0, -1)) {
-    if (!isObject(cur[k]) && !Array.isArray(cur[k])) cur[k] = {};
-    cur = cur[k] as Json;
-  }
-  const last = keys.at(-1)!;
-  if (op === 'remove') delete cur[last];
-  else cur[last] = value;
-}
-
-interface Kustomization {
-  namespace?: string;
-  resources?: string[];
-  labels?: Array<{ pairs: Record<string, string> }>;
-  images?: Array<{ name: string; newName?: string; newTag?: string }>;
-  configMapGenerator?: Array<{ name: string; behavior?: string; literals?: string[] }>;
-  secretGenerator?: Array<{ name: string; literals?: string[] }>;
-  patches?: Array<{ path?: string; patch?: string; target?: { kind?: string; name?: string } }>;
-}
-
-/**
- * The fallback renderer: resources, labels, namespace, images, ConfigMap/Secret generators
- * (merge behaviour, no hash suffix) and patches (strategic merge files, JSON6902 inline).
- */
-export function renderKustomization(dir: string): K8sObject[] {
-  const k = parseYaml(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
-  let objects: K8sObject[] = [];
-  for (const res of k.resources ?? []) {
-    const full = path.join(dir, res);
-    objects.push(
-      ...(existsSync(path.join(full, 'kustomization.yaml'))
-        ? renderKustomization(full)
-        : yamlObjects(readFileSync(full, 'utf8'))),
-    );
-  }
-  const literalData = (literals: string[] = []) =>
-    Object.fromEntries(
-      literals.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  for (const gen of k.configMapGenerator ?? []) {
-    const existing = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === gen.name);
-    if (gen.behavior === 'merge' && existing) {
-      existing.data = { ...(existing.data as Json), ...literalData(gen.literals) };
-    } else {
-      objects.push({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: gen.name },
-        data: literalData(gen.literals),
-      });
-    }
-  }
-  for (const gen of k.secretGenerator ?? []) {
-    const data = Object.entries(literalData(gen.literals)).map(([key, v]) => [
-      key,
-      Buffer.from(v).toString('base64'),
-    ]);
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: gen.name },
-      data: Object.fromEntries(data),
-    });
-  }
-  for (const p of k.patches ?? []) {
-    const matches = (o: K8sObject) =>
-      (!p.target?.kind || o.kind === p.target.kind) &&
-      (!p.target?.name || o.metadata.name === p.target.name);
-    if (p.path) {
-      const patch = parseYaml(readFileSync(path.join(dir, p.path), 'utf8')) as Json;
-      objects = objects.map((o) => {
-        if (!matches(o)) return o;
-        const merged = strategicMerge(o, { ...patch, metadata: undefined }) as K8sObject;
-        merged.metadata = o.metadata;
-        return merged;
-      });
-    } else if (p.patch) {
-      const ops = parseYaml(p.patch) as Array<{ op: string; path: string; value?: unknown }>;
-      for (const o of objects.filter(matches))
-        for (const op of ops) jsonPointerSet(o, op.path, op.value, op.op);
-    }
-  }
-  for (const o of objects) {
-    for (const l of k.labels ?? []) o.metadata.labels = { ...o.metadata.labels, ...l.pairs };
-    if (k.namespace && o.kind !== 'Namespace') o.metadata.namespace = k.namespace;
-    for (const c of containersOf(o)) {
-      const [name, tag] = c.image.split(':') as [string, string | undefined];
-      const rule = k.images?.find((i) => i.name === name);
-      if (rule) c.image = `${rule.newName ?? name}:${rule.newTag ?? tag}`;
-    }
-  }
-  return objects;
 }
 
 // ---------------------------------------------------------------- typed views

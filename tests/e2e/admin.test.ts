@@ -10,11 +10,20 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startService, type ManagedProcess } from '@parley/runtime/testing';
-import { http, type OperatorStatus } from '@parley/contracts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
+import {
+  startStack,
+  type Stack,
+  launchBrowser,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+  type TestWsClient,
+  repoRoot,
+  startService,
+  type ManagedProcess,
+} from '@parley/runtime/testing';
+import { http, WsCloseCode, type OperatorStatus } from '@parley/contracts';
 
 const screenshots = path.join(repoRoot, 'docs', 'screenshots');
 
@@ -308,7 +317,7 @@ describe('operator console', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
   }, 60_000);
 
-  test('seed 000 checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
+  test('console checklist: live arrival, instant reply, order, no duplicates, archive, restore, auto-unarchive', async () => {
     // Nobody online: these chats wait in the queue, so only visitor and operator lines show.
     await setStatus(boris, 'away');
     await setStatus(ada, 'away');
@@ -634,29 +643,94 @@ describe('operator console', () => {
     await ada.page.keyboard.press('Alt+N');
     await ada.page.waitForURL(new RegExp(`/admin/chats/${v.chatId}$`));
 
-    // Seed 000's Olga never read Ada's reply: notify emailed her after NOTIFY_DELAY.
-    const olga = visitors.find((x) => x.name.startsWith('Olga'))!;
+    // Wim never reads Ada's reply: notify emails it after NOTIFY_DELAY. (Wim's chat stays in
+    // Active: an archived chat gets no email, so a chat the checklist archives is no witness.)
+    const replyText = 'Pong: how can I help?';
+    await reply(ada, replyText);
     await expect
       .poll(
         async () => {
           const res = await api(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
             token: adminToken,
           });
-          return http.OutboxResponse.parse(res.body).some((e) => e.to.includes(olga.email));
+          return http.OutboxResponse.parse(res.body).some((e) => e.to.includes(v.email));
         },
         { timeout: 20_000 },
       )
       .toBe(true);
     await ada.page.getByRole('link', { name: 'Email outbox' }).click();
-    const email = ada.page.getByTestId('outbox-email').filter({ hasText: olga.email });
+    const email = ada.page.getByTestId('outbox-email').filter({ hasText: v.email });
     await email.getByRole('button').click();
     const frame = email.locator('iframe');
     await frame.waitFor();
     expect(await frame.getAttribute('sandbox')).toBe('');
     await ada.page
       .frameLocator(`[data-testid="outbox-email"] iframe`)
-      .getByText('Sorry about that, checking now.')
+      .getByText(replyText)
       .waitFor();
+  }, 60_000);
+
+  test('an operator message refused as unavailable is retried by itself and stored once', async () => {
+    const v = await newVisitor('Rolf');
+    await v.say('Is anyone there?');
+    const own = await openConsole(stack.adminEmail, stack.adminPassword);
+    await openChat(own, v.chatId);
+    await bubbles(own, 'user').filter({ hasText: 'Is anyone there?' }).waitFor();
+
+    // From now on every new socket is closed with "back off", so the console sends over REST,
+    // which answers 503 twice.
+    await own.context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+      void ws.close({ code: WsCloseCode.rateLimited, reason: 'blocked by test' });
+    });
+    await own.context.setOffline(true);
+    await own.page.locator('.connection[data-state="open"]').waitFor({ state: 'detached' });
+    const clientIds: string[] = [];
+    let refused = 0;
+    await own.context.route(`**/api/admin/chats/${v.chatId}/messages`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      clientIds.push((route.request().postDataJSON() as { client_id: string }).client_id);
+      if (refused >= 2) return route.continue();
+      refused += 1;
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unavailable', message: 'chat is restarting' }),
+      });
+    });
+    await own.context.setOffline(false);
+    const composer = own.page.getByTestId('composer');
+    await composer.fill('Retried for the operator');
+    await composer.press('Enter');
+    await bubbles(own, 'admin').filter({ hasText: 'Retried for the operator' }).waitFor();
+    expect(refused).toBe(2);
+    expect(clientIds).toHaveLength(3);
+    expect(new Set(clientIds).size).toBe(1);
+    const res = await api(stack.gatewayUrl, 'GET', `/api/admin/chats/${v.chatId}`, {
+      token: adminToken,
+    });
+    const stored = (res.body as { messages: Array<{ content: string }> }).messages;
+    expect(stored.filter((m) => m.content === 'Retried for the operator')).toHaveLength(1);
+    await own.context.close();
+  }, 60_000);
+
+  test('a frozen gateway: "Live" goes off within 10 s and comes back after', async () => {
+    const live = ada.page.locator('.connection[data-state="open"]');
+    await live.waitFor();
+    // SIGSTOP: the socket stays open but nothing answers (a hung server, a dead link).
+    const gateway = stack.services.gateway[0]!.proc;
+    gateway.kill('SIGSTOP');
+    try {
+      await live.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      gateway.kill('SIGCONT');
+    }
+    await live.waitFor({ timeout: 30_000 });
+    // The visitors' test sockets may have been dropped by the gateway's own heartbeat meanwhile.
+    for (const x of visitors) {
+      await x.ws.close();
+      x.ws = await wsClient(stack.gatewayUrl, x.token);
+      x.ws.send({ type: 'subscribe', channel: 'chat', chat_id: x.chatId });
+    }
   }, 60_000);
 
   test('a gateway restart: the console reconnects and resumes, missed messages once and in order', async () => {
@@ -678,7 +752,7 @@ describe('operator console', () => {
       });
       expect(res.status).toBeLessThan(300);
     }
-    restarted.push(await startService('gateway', stack.env, { port: first.port }));
+    restarted.push(await startService('gateway', stack.envOf('gateway'), { port: first.port }));
     await ada.page.locator('.connection[data-state="open"]').waitFor();
     await bubbles(ada, 'user').filter({ hasText: 'missed 5' }).waitFor();
     const shown = await bubbles(ada, 'user').locator('.text').allTextContents();

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { startStack, type Stack, launchBrowser } from '@parley/runtime/testing';
 
 let stack: Stack;
 let browser: Browser;

@@ -9,12 +9,17 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
-import { repoRoot } from '@parley/runtime/testing';
-import { http } from '@parley/contracts';
-import { startStack, type Stack } from '../support/stack.ts';
-import { launchBrowser } from '../support/browser.ts';
+import {
+  startStack,
+  type Stack,
+  launchBrowser,
+  repoRoot,
+  api,
+  loginOperator,
+  wsClient,
+} from '@parley/runtime/testing';
+import { http, WsCloseCode } from '@parley/contracts';
 import { buildApp } from '../../scripts/lib/apps.ts';
-import { api, loginOperator, wsClient } from '../support/api.ts';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
@@ -562,6 +567,146 @@ describe('visitor widget on the demo host page', () => {
     await context.close();
   }, 90_000);
 
+  test('a frozen gateway shows as disconnected within 10 s, and the chat recovers after', async () => {
+    const demo = await openDemo();
+    await openPanel(demo);
+    const name = uniqueName('Freda');
+    await fillPrechat(demo, name, 'Before the freeze');
+    const chat = await chatOf(name);
+    const connected = demo.widget.locator(
+      '[data-testid="connection-state"][data-state="connected"]',
+    );
+    await connected.waitFor({ state: 'attached' });
+
+    // SIGSTOP: the gateway's sockets stay open but nothing answers (a hung server, a dead link).
+    const gateway = stack.services.gateway[0]!.proc;
+    gateway.kill('SIGSTOP');
+    try {
+      await connected.waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      gateway.kill('SIGCONT');
+    }
+    await connected.waitFor({ state: 'attached', timeout: 30_000 });
+    await reply(chat.id, 'After the thaw');
+    await messages(demo, 'admin').filter({ hasText: 'After the thaw' }).waitFor();
+    await demo.context.close();
+  }, 90_000);
+
+  test('browser offline: shown at once; a reply sent meanwhile arrives, queued messages go once', async () => {
+    const demo = await openDemo();
+    await openPanel(demo);
+    const name = uniqueName('Olga');
+    await fillPrechat(demo, name, 'Before going offline');
+    const chat = await chatOf(name);
+    const state = (value: string) =>
+      demo.widget.locator(`[data-testid="connection-state"][data-state="${value}"]`);
+    await state('connected').waitFor({ state: 'attached' });
+
+    await demo.context.setOffline(true);
+    // The browser's offline event, not a missed ping: well before a heartbeat could notice.
+    await state('offline').waitFor({ state: 'attached', timeout: 2_000 });
+    await reply(chat.id, 'Sent while the visitor was offline');
+    for (const text of ['Queued one', 'Queued two']) {
+      await demo.widget.getByLabel('Your message').fill(text);
+      await demo.widget.getByLabel('Your message').press('Enter');
+    }
+    await messages(demo, 'user').filter({ hasText: 'Queued two' }).waitFor();
+
+    await demo.context.setOffline(false);
+    await state('connected').waitFor({ state: 'attached', timeout: 5_000 });
+    await messages(demo, 'admin')
+      .filter({ hasText: 'Sent while the visitor was offline' })
+      .waitFor();
+    for (const text of ['Queued one', 'Queued two']) {
+      await messages(demo, 'user')
+        .filter({ hasText: text })
+        .and(demo.widget.locator('[data-status="stored"]'))
+        .waitFor();
+      expect(await messages(demo).filter({ hasText: text }).count()).toBe(1);
+    }
+    const stored = (await adminChat(chat.id)).messages.map((m) => m.content);
+    expect(stored.filter((c) => c === 'Queued one')).toHaveLength(1);
+    expect(stored.filter((c) => c === 'Queued two')).toHaveLength(1);
+    expect(stored.indexOf('Queued one')).toBeLessThan(stored.indexOf('Queued two'));
+    await demo.context.close();
+  }, 90_000);
+
+  test('a refused token (4001) gets a new visitor session instead of retrying the same token', async () => {
+    const context = await browser.newContext();
+    const routed: Array<{ close(options: { code: number; reason: string }): Promise<void> }> = [];
+    await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+      ws.connectToServer();
+      routed.push(ws);
+    });
+    let sessions = 0;
+    context.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/visitor/session'))
+        sessions += 1;
+    });
+    const demo = await openDemo({ context });
+    await openPanel(demo);
+    await fillPrechat(demo, uniqueName('Ulla'), 'Before the token is refused');
+    const connected = demo.widget.locator(
+      '[data-testid="connection-state"][data-state="connected"]',
+    );
+    await connected.waitFor({ state: 'attached' });
+    const sessionsBefore = sessions;
+    const connectionsBefore = routed.length;
+
+    await routed.at(-1)!.close({ code: WsCloseCode.unauthorized, reason: 'Token invalid' });
+    await connected.waitFor({ state: 'detached' });
+    await connected.waitFor({ state: 'attached' });
+    expect(sessions).toBe(sessionsBefore + 1);
+    // One new connection, made after the new session: no retries with the refused token.
+    expect(routed.length).toBe(connectionsBefore + 1);
+    await context.close();
+  }, 60_000);
+
+  test('a send refused as unavailable is retried by itself with the same client_id', async () => {
+    const context = await browser.newContext();
+    const socketControl = await controlSockets(context);
+    const demo = await openDemo({ context });
+    await openPanel(demo);
+    const name = uniqueName('Rita');
+    await fillPrechat(demo, name, 'Before the outage');
+    const chat = await chatOf(name);
+    await messages(demo, 'user')
+      .filter({ hasText: 'Before the outage' })
+      .and(demo.widget.locator('[data-status="stored"]'))
+      .waitFor();
+
+    // The socket is gone, so the message goes over REST, which answers 503 twice.
+    await socketControl.drop();
+    await demo.widget
+      .locator('[data-testid="connection-state"]:not([data-state="connected"])')
+      .waitFor({ state: 'attached' });
+    const clientIds: string[] = [];
+    let refused = 0;
+    await context.route('**/api/support_chat/messages', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      clientIds.push((route.request().postDataJSON() as { client_id: string }).client_id);
+      if (refused >= 2) return route.continue();
+      refused += 1;
+      return route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unavailable', message: 'chat is restarting' }),
+      });
+    });
+    await demo.widget.getByLabel('Your message').fill('Retried by itself');
+    await demo.widget.getByLabel('Your message').press('Enter');
+    await messages(demo, 'user')
+      .filter({ hasText: 'Retried by itself' })
+      .and(demo.widget.locator('[data-status="stored"]'))
+      .waitFor();
+    expect(refused).toBe(2);
+    expect(clientIds).toHaveLength(3);
+    expect(new Set(clientIds).size).toBe(1);
+    const stored = (await adminChat(chat.id)).messages;
+    expect(stored.filter((m) => m.content === 'Retried by itself')).toHaveLength(1);
+    await context.close();
+  }, 60_000);
+
   test('Chinese and Russian: every string translated', async () => {
     const zh = await openDemo({ query: '?lang=zh' });
     await openPanel(zh);
@@ -703,7 +848,8 @@ async function controlSockets(context: BrowserContext) {
   const live: Array<{ close(): Promise<void> }> = [];
   await context.routeWebSocket(/\/ws(\?|$)/, (ws) => {
     if (blocked) {
-      void ws.close({ code: 4002, reason: 'blocked by test' });
+      // 4100: "reconnect after a backoff" in the close-code catalogue (4000s mean never).
+      void ws.close({ code: WsCloseCode.rateLimited, reason: 'blocked by test' });
       return;
     }
     ws.connectToServer();

@@ -8,10 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ws as wsc } from '@parley/contracts';
 import type { EmailRecord, MessageId, SupportChat } from '@parley/contracts/models';
-import type { ManagedProcess } from '@parley/runtime/testing';
-import { waitFor } from '@parley/runtime/testing';
-import { startStack, type Stack } from '../support/stack.ts';
-import { api, createVisitor, loginOperator, wsClient, type TestWsClient } from '../support/api.ts';
+import {
+  type ManagedProcess,
+  waitFor,
+  startStack,
+  type Stack,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+  type TestWsClient,
+} from '@parley/runtime/testing';
 
 // Short delays so the email scenario finishes quickly; the behaviour is the same as with 5m.
 const NOTIFY_DELAY = '1s';

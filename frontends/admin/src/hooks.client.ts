@@ -1,6 +1,7 @@
 import type { HandleClientError } from '@sveltejs/kit/hooks';
 import { config, locales } from 'zod/mini';
-import { ApiError, describeError } from '#lib/errors.ts';
+import { ApiError } from '@parley/chat-client/errors';
+import { describeError } from '#lib/errors.ts';
 
 // The contracts are zod/mini schemas, which load no message locale: the console shows zod's
 // messages for form errors (api.ts), so load the English ones as classic zod did.

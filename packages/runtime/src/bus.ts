@@ -135,11 +135,15 @@ export async function connectBus(opts: {
   servers: string;
   name: string;
   logger: Logger;
+  /** NATS user and password (NATS_USER / NATS_PASSWORD); without them no authentication. */
+  user?: string | undefined;
+  pass?: string | undefined;
 }): Promise<Bus> {
   const log = opts.logger.child({ module: 'bus' });
   const nc = await connect({
     servers: opts.servers.split(',').map((s) => s.trim()),
     name: opts.name,
+    ...(opts.user ? { user: opts.user, pass: opts.pass ?? '' } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     // Otherwise nats.js builds an Error with a stack trace for every request, in case it fails
@@ -151,6 +155,8 @@ export async function connectBus(opts: {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect')
         log.warn({ status: s.type }, 'nats status');
+      // E.g. a subject this service's NATS user was not granted: say so instead of timing out.
+      else if (s.type === 'error') log.error({ err: s.error }, 'nats error');
     }
   })();
   void nc.closed().then((err) => {

@@ -2,6 +2,11 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_ATTACHMENT_BYTES } from '@parley/contracts/http';
+
+/** A TCP port from env; 0 picks a free one (tests). */
+export const httpPort = (fallback: number, description: string) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback).describe(description);
 
 /**
  * Settings every service shares. Each service extends this with its own keys
@@ -21,6 +26,14 @@ export const baseConfig = z.object({
     .string()
     .default('nats://127.0.0.1:4222')
     .describe('NATS server URL(s), comma-separated'),
+  NATS_USER: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .describe(
+      'NATS user of this service (the server grants each service only its own subjects); unset: no authentication',
+    ),
+  NATS_PASSWORD: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .describe('Password of NATS_USER'),
   NATS_STREAM_REPLICAS: z.coerce
     .number()
     .int()
@@ -30,6 +43,10 @@ export const baseConfig = z.object({
     .describe(
       'Replicas of the JetStream streams this service creates (3 on a NATS cluster; 1 on a single server)',
     ),
+  HTTP_PORT: httpPort(
+    8080,
+    'Port of the HTTP server (ops: /healthz, /readyz, /metrics; each service sets its own default)',
+  ),
   HTTP_HOST: z.string().default('0.0.0.0').describe('Interface the HTTP server listens on'),
   DATA_DIR: z
     .string()
@@ -129,3 +146,20 @@ export const envDuration = z.union([z.number(), z.string()]).transform((v, ctx) 
   ];
   return Math.round(Number(m[1]) * unit);
 });
+
+/**
+ * Keys more than one service reads, defined once so they cannot drift apart. A service names
+ * the ones it reads: `baseConfig.extend({ MONGO_DB: sharedKeys.MONGO_DB, ... })`.
+ */
+export const sharedKeys = {
+  /** Chat enforces it on upload, the gateway on the proxied request; both must agree. */
+  MAX_ATTACHMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(MAX_ATTACHMENT_BYTES)
+    .describe(
+      'Largest accepted attachment, in bytes; give chat and gateway the same value (the apps check the contracts default, MAX_ATTACHMENT_BYTES, before uploading)',
+    ),
+  MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
+} as const;

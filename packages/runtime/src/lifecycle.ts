@@ -1,4 +1,5 @@
-import type { Logger } from './logger.ts';
+import { ConfigError, type BaseConfig } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
 import type { Lifecycle } from './ops.ts';
 
 export interface RunningService {
@@ -6,18 +7,34 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** What every service's main.ts exports as `start`. */
+export type StartService<C extends BaseConfig> = (
+  config: C,
+  logger: Logger,
+  lifecycle: Lifecycle,
+) => Promise<RunningService>;
+
 /**
- * Owns the process: starts the service, turns SIGTERM/SIGINT into an ordered stop within a
- * hard timeout, and exits non-zero on a fatal error. Used by every service's src/index.ts.
+ * Owns the process: reads the config (a ConfigError prints every bad key and exits 1), starts
+ * the service, turns SIGTERM/SIGINT into an ordered stop within SHUTDOWN_TIMEOUT_MS, and exits
+ * non-zero on a fatal error. Every service's src/index.ts is one call of it.
  */
-export function runService(opts: {
+export function runService<C extends BaseConfig>(opts: {
   name: string;
-  logger: Logger;
-  lifecycle: Lifecycle;
-  timeoutMs: number;
-  start: () => Promise<RunningService>;
+  readConfig: () => C;
+  start: StartService<C>;
 }): void {
-  const { logger, lifecycle } = opts;
+  let config: C;
+  try {
+    config = opts.readConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const logger = createLogger(opts.name, config.LOG_LEVEL);
+  const lifecycle: Lifecycle = { shuttingDown: false };
+  const timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
   let running: RunningService | undefined;
   let stopping = false;
 
@@ -27,9 +44,9 @@ export function runService(opts: {
     lifecycle.shuttingDown = true;
     logger.info({ reason }, 'shutting down');
     const timer = setTimeout(() => {
-      logger.error({ timeoutMs: opts.timeoutMs }, 'shutdown timed out, exiting');
+      logger.error({ timeoutMs }, 'shutdown timed out, exiting');
       process.exit(code || 1);
-    }, opts.timeoutMs);
+    }, timeoutMs);
     timer.unref();
     try {
       await running?.stop();
@@ -55,7 +72,7 @@ export function runService(opts: {
   });
 
   opts
-    .start()
+    .start(config, logger, lifecycle)
     .then((svc) => {
       running = svc;
       logger.info(`${opts.name} started`);
@@ -63,7 +80,8 @@ export function runService(opts: {
     })
     .catch((err: unknown) => {
       logger.fatal({ err }, `${opts.name} failed to start`);
-      if (err instanceof Error && err.name === 'ConfigError') console.error(err.message);
+      // Secrets resolved inside start (resolveSecret) also throw ConfigError.
+      if (err instanceof ConfigError) console.error(err.message);
       process.exit(1);
     });
 }

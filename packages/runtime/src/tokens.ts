@@ -1,4 +1,5 @@
-import { SignJWT, jwtVerify } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { SignJWT, errors, jwtVerify } from 'jose';
 
 /**
  * Signed unsubscribe links (notify signs, the gateway verifies): work without login,
@@ -26,5 +27,52 @@ export async function verifyUnsubscribeToken(
       : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The email's "Open the conversation" link (notify signs, the gateway exchanges it once for a
+ * visitor session): names one visitor and chat, expires, and carries an id (jti) the gateway
+ * records when it is spent.
+ */
+export async function signChatLinkToken(
+  secret: string,
+  link: { userId: string; chatId: string; ttlMs: number },
+): Promise<string> {
+  return new SignJWT({ purpose: 'chat_link', chat: link.chatId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(link.userId)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(new Date(Date.now() + link.ttlMs))
+    .sign(new TextEncoder().encode(secret));
+}
+
+export type ChatLinkCheck =
+  | { ok: true; userId: string; chatId: string; jti: string; expiresAt: Date }
+  | { ok: false; reason: 'expired' | 'invalid' };
+
+export async function verifyChatLinkToken(secret: string, token: string): Promise<ChatLinkCheck> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: ['HS256'],
+    });
+    if (
+      payload.purpose !== 'chat_link' ||
+      typeof payload.sub !== 'string' ||
+      typeof payload.chat !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      typeof payload.exp !== 'number'
+    )
+      return { ok: false, reason: 'invalid' };
+    return {
+      ok: true,
+      userId: payload.sub,
+      chatId: payload.chat,
+      jti: payload.jti,
+      expiresAt: new Date(payload.exp * 1000),
+    };
+  } catch (err) {
+    return { ok: false, reason: err instanceof errors.JWTExpired ? 'expired' : 'invalid' };
   }
 }

@@ -1,34 +1,31 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { MAX_ATTACHMENT_BYTES, Password } from '@parley/contracts/http';
-import { baseConfig, envDuration, loadConfig, envOptionalString } from '@parley/runtime';
+import { Password } from '@parley/contracts/http';
+import {
+  baseConfig,
+  envDuration,
+  envOptionalString,
+  httpPort,
+  loadConfig,
+  sharedKeys,
+} from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
-  HTTP_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .default(8081)
-    .describe(
-      'Ops (/healthz, /readyz, /metrics) and internal attachment HTTP; gateway-only, never public',
-    ),
+  HTTP_PORT: httpPort(
+    8081,
+    'Ops (/healthz, /readyz, /metrics) and internal attachment HTTP; gateway-only, never public',
+  ),
   MONGO_URL: envOptionalString.describe(
     'MongoDB connection string; when set the chat store and attachments (GridFS) use MongoDB instead of SQLite',
   ),
-  MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
+  MONGO_DB: sharedKeys.MONGO_DB,
   SQLITE_PATH: envOptionalString.describe(
     'SQLite file of the embedded store (default: DATA_DIR/chat.sqlite)',
   ),
   ATTACHMENTS_DIR: envOptionalString.describe(
     'Folder for attachment files with SQLite, and for upload staging (default: DATA_DIR/attachments)',
   ),
-  MAX_ATTACHMENT_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(MAX_ATTACHMENT_BYTES)
-    .describe('Largest accepted attachment, in bytes'),
+  MAX_ATTACHMENT_BYTES: sharedKeys.MAX_ATTACHMENT_BYTES,
   UNSENT_ATTACHMENT_TTL: envDuration
     .default(24 * 3_600_000)
     .describe('Uploads never attached to a message are deleted after this long (e.g. 24h, 30m)'),

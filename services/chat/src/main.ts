@@ -13,6 +13,7 @@ import { purgeUnsentAttachments } from './domain/attachments.ts';
 import { ChatDomain } from './domain/chats.ts';
 import type { AttachmentBlobs, ChatStore } from './domain/store.ts';
 import { createAttachmentHttp, sweepIncoming } from './transport/http.ts';
+import { createChatMetrics } from './metrics.ts';
 import { busPublisher, InFlight, serveChatRpc } from './transport/nats.ts';
 
 /** How often, and after how long, unconfirmed message events are published again. */
@@ -38,16 +39,22 @@ async function openStores(
 }
 
 /** Composition root: store → domain → NATS RPC + internal HTTP. */
-export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycle) {
+export async function start(cfg: ChatConfig, logger: Logger, lifecycle: Lifecycle) {
   const { store, blobs } = await openStores(cfg, logger);
   await store.init();
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'chat', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'chat',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
   const domain = new ChatDomain({ store, events: busPublisher(bus) });
 
   if (cfg.ADMIN_EMAIL && cfg.ADMIN_PASSWORD) {
-    const outcome = await domain.bootstrapAdmin({
+    const outcome = await domain.operators.bootstrapAdmin({
       email: cfg.ADMIN_EMAIL,
       password: cfg.ADMIN_PASSWORD,
       name: cfg.ADMIN_NAME,
@@ -60,7 +67,7 @@ export async function startChatService(cfg: ChatConfig, logger: Logger, lifecycl
   if (swept > 0) logger.info({ swept }, 'removed staged uploads left by a crash');
   const registry = createMetrics('chat');
   const inFlight = new InFlight();
-  const rpc = serveChatRpc(bus, domain, inFlight, registry);
+  const rpc = serveChatRpc(bus, domain, inFlight, createChatMetrics(registry));
 
   const ops = await startOpsServer({
     host: cfg.HTTP_HOST,

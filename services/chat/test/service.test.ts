@@ -9,14 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, type Attachment, type ChatId, type UserId } from '@parley/contracts';
-import {
-  rpcCatalog,
-  type EventPayload,
-  type EventSubject,
-  type RpcSubject,
-} from '@parley/contracts/nats';
+import { rpcCatalog, type EventSubject, type RpcSubject } from '@parley/contracts/nats';
 import { connectBus, createLogger, type Bus } from '@parley/runtime';
-import { startNatsServer, startService, type ManagedProcess } from '@parley/runtime/testing';
+import {
+  EventLog,
+  startNatsServer,
+  startService,
+  type ManagedProcess,
+} from '@parley/runtime/testing';
 
 const ADMIN_EMAIL = 'admin@example.com';
 const ADMIN_PASSWORD = 'admin password 1';
@@ -25,43 +25,6 @@ const PNG_1X1 = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
   'base64',
 );
-
-/** Collects events from plain subscriptions and resolves waiters when a matching one arrives. */
-class EventLog {
-  readonly seen: Array<{ subject: EventSubject; payload: unknown }> = [];
-  private waiters: Array<{
-    test: (e: { subject: EventSubject; payload: unknown }) => boolean;
-    resolve: (p: unknown) => void;
-  }> = [];
-
-  push(subject: EventSubject, payload: unknown): void {
-    const event = { subject, payload };
-    this.seen.push(event);
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.test(event)) return true;
-      w.resolve(payload);
-      return false;
-    });
-  }
-
-  next<S extends EventSubject>(
-    subject: S,
-    match: (p: EventPayload<S>) => boolean,
-  ): Promise<EventPayload<S>> {
-    const test = (e: { subject: EventSubject; payload: unknown }) =>
-      e.subject === subject && match(e.payload as EventPayload<S>);
-    const already = this.seen.find(test);
-    if (already) return Promise.resolve(already.payload as EventPayload<S>);
-    return new Promise((resolve) =>
-      this.waiters.push({ test, resolve: resolve as (p: unknown) => void }),
-    );
-  }
-
-  count<S extends EventSubject>(subject: S, match: (p: EventPayload<S>) => boolean): number {
-    return this.seen.filter((e) => e.subject === subject && match(e.payload as EventPayload<S>))
-      .length;
-  }
-}
 
 let nats: ManagedProcess;
 const replicas: ManagedProcess[] = [];
@@ -292,7 +255,9 @@ describe('chat service over NATS', () => {
       unread: [{ id: reply.message.id }],
     });
   });
+});
 
+describe('chat RPC input', () => {
   it('rejects {"$ne": null} in any field of every chat RPC with bad_request', async () => {
     const chat = await newChat();
     const id = randomUUID();

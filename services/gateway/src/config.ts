@@ -1,7 +1,15 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { baseConfig, envBoolean, envDuration, loadConfig, resolveSecret } from '@parley/runtime';
+import {
+  baseConfig,
+  httpPort,
+  sharedKeys,
+  envBoolean,
+  envDuration,
+  loadConfig,
+  resolveSecret,
+} from '@parley/runtime';
 import { MAX_CLIENT_FRAME_BYTES } from '@parley/contracts/ws';
 import { MAX_TOKEN_TTL_MS } from '@parley/contracts/nats';
 
@@ -13,13 +21,7 @@ const tokenTtl = envDuration.pipe(
 );
 
 export const configSchema = baseConfig.extend({
-  HTTP_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .default(8080)
-    .describe('Public HTTP/WebSocket port'),
+  HTTP_PORT: httpPort(8080, 'Public HTTP/WebSocket port'),
   PUBLIC_URL: z
     .url()
     .default('http://localhost:8080')
@@ -108,6 +110,7 @@ export const configSchema = baseConfig.extend({
     'POST /api/attachments uploads one IP may make per HTTP_RATE_WINDOW',
   ),
   HTTP_RATE_WINDOW: envDuration.default(60_000).describe('Window of the per-IP REST limits'),
+  MAX_ATTACHMENT_BYTES: sharedKeys.MAX_ATTACHMENT_BYTES,
   RPC_TIMEOUT: envDuration.default(5000).describe('Timeout of a NATS request to another service'),
   OPERATOR_ACCOUNT_CACHE_TTL: envDuration
     .default(60_000)

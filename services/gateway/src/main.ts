@@ -10,6 +10,7 @@ import {
 import { AppError } from '@parley/contracts/errors';
 import type { GatewayConfig } from './config.ts';
 import { createChatPort, createRpc } from './adapters/chat-nats.ts';
+import { createSpentLinks } from './adapters/spent-links.ts';
 import { ChatAccess } from './domain/access.ts';
 import { Authenticator } from './domain/authenticate.ts';
 import { Identity } from './domain/identity.ts';
@@ -17,11 +18,11 @@ import { WsTickets } from './domain/tickets.ts';
 import { VisitorChats } from './domain/visitor-chats.ts';
 import { createHttpApp } from './transport/http.ts';
 import { createMemoryLimits } from './transport/limits.ts';
-import { createGatewayMetrics } from './transport/metrics.ts';
+import { createGatewayMetrics } from './metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
 
 /** Composition root: NATS, identity, REST + WebSocket on one HTTP server, ops endpoints. */
-export async function startGateway(
+export async function start(
   cfg: GatewayConfig,
   logger: Logger,
   lifecycle: Lifecycle,
@@ -30,6 +31,8 @@ export async function startGateway(
     servers: cfg.NATS_URL,
     name: `gateway-${cfg.GATEWAY_ID}`,
     logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
   });
   const registry = createMetrics('gateway');
   const metrics = createGatewayMetrics(registry);
@@ -66,7 +69,8 @@ export async function startGateway(
 
   // What REST and WebSocket share: one authentication path, one set of limits.
   const shared = { cfg, bus, rpc, identity, authenticator, tickets, access, limits, logger };
-  const app = createHttpApp({ ...shared, visitorChats });
+  const spentLinks = createSpentLinks(bus, cfg.NATS_STREAM_REPLICAS);
+  const app = createHttpApp({ ...shared, visitorChats, spentLinks });
   const ws = createWsGateway({ ...shared, fetchAfter: chat.fetchAfter, metrics, lifecycle });
 
   // Every logout so far, then live ones: a token logged out on any replica, before or after this

@@ -8,9 +8,15 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoutingSession, http, ws as wsc } from '@parley/contracts';
-import { waitFor } from '@parley/runtime/testing';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
-import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
+import {
+  api,
+  createVisitor,
+  loginOperator,
+  startStack,
+  waitFor,
+  wsClient,
+  type Stack,
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 let admin: http.LoginResponse;

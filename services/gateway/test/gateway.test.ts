@@ -1,7 +1,7 @@
 /**
  * The gateway against real NATS and the real chat service (two gateway replicas): identity,
  * channel authorization, hostile input, resume after reconnect, cross-replica fan-out, typing,
- * the seed 000 REST endpoints, login limits and graceful shutdown.
+ * the REST endpoints (docs/PRODUCT.md), login limits and graceful shutdown.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,15 +12,16 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ws as wsc } from '@parley/contracts';
 import { signUnsubscribeToken } from '@parley/runtime';
-import { waitFor } from '@parley/runtime/testing';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
 import {
+  waitFor,
+  startStack,
+  type Stack,
   api,
   createVisitor,
   loginOperator,
   wsClient,
   type TestWsClient,
-} from '../../../tests/support/api.ts';
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 let admin: http.LoginResponse;
@@ -493,7 +494,7 @@ describe('live chat across two gateway replicas', () => {
   });
 });
 
-describe('seed 000 REST endpoints', () => {
+describe('REST endpoints', () => {
   it('stores a message once per client_id and reads, marks read, archives and auto-unarchives', async () => {
     const visitor = await createVisitor(stack, { name: 'Rest Visitor' });
     const empty = await api<http.MessagesPage & { id: string; last_seq: number }>(
@@ -888,24 +889,38 @@ describe('attachments', () => {
 });
 
 describe('unsubscribe link', () => {
-  it('unsubscribes the visitor named by a valid link and refuses a forged one', async () => {
+  it('asks on GET, unsubscribes on POST (the page’s button) and refuses a forged link', async () => {
     const visitor = await visitorWithChat();
     const token = await signUnsubscribeToken(stack.secrets.UNSUBSCRIBE_SECRET, visitor.visitor.id);
-    const page = await fetch(
-      `${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(token)}`,
-    );
+    const url = `${stack.gatewayUrl}/api/unsubscribe?token=${encodeURIComponent(token)}`;
+    const unsubscribed = async () =>
+      (
+        await api<{ user: { unsubscribed: boolean } }>(
+          stack.gatewayUrl,
+          'GET',
+          '/api/support_chat',
+          {
+            token: visitor.token,
+          },
+        )
+      ).body.user.unsubscribed;
+    const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('Unsubscribed');
-    const chat = await api<{ user: { unsubscribed: boolean } }>(
-      stack.gatewayUrl,
-      'GET',
-      '/api/support_chat',
-      {
-        token: visitor.token,
+    expect(await page.text()).toContain('Unsubscribe from reply emails?');
+    expect(await unsubscribed()).toBe(false);
+    // The confirmation page's form, as the browser submits it (same origin).
+    const done = await fetch(url, {
+      method: 'POST',
+      headers: {
+        origin: stack.gatewayUrl,
+        'content-type': 'application/x-www-form-urlencoded',
       },
-    );
-    expect(chat.body.user.unsubscribed).toBe(true);
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Unsubscribed');
+    expect(await unsubscribed()).toBe(true);
 
     const forged = await signUnsubscribeToken(
       'another-secret-entirely-0123456789',

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, ws as wsc, type Attachment, type SupportChat } from '@parley/contracts';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
-import { api, createVisitor, wsClient } from '../../../tests/support/api.ts';
+import { api, createVisitor, startStack, wsClient, type Stack } from '@parley/runtime/testing';
 
 let stack: Stack;
 

@@ -6,8 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ws as wsc } from '@parley/contracts';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
-import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
+import {
+  startStack,
+  type Stack,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 

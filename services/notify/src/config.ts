@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { baseConfig, envDuration, loadConfig, envOptionalString } from '@parley/runtime';
+import {
+  baseConfig,
+  httpPort,
+  sharedKeys,
+  envDuration,
+  loadConfig,
+  envOptionalString,
+} from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
-  HTTP_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .default(8083)
-    .describe('Port of the ops server (/healthz, /readyz, /metrics)'),
+  HTTP_PORT: httpPort(8083, 'Port of the ops server (/healthz, /readyz, /metrics)'),
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
@@ -20,7 +21,7 @@ export const configSchema = baseConfig.extend({
   MONGO_URL: envOptionalString.describe(
     'MongoDB connection string; when set Agenda uses its MongoDB backend and the outbox a Mongo collection',
   ),
-  MONGO_DB: z.string().min(1).default('parley').describe('MongoDB database name'),
+  MONGO_DB: sharedKeys.MONGO_DB,
   NOTIFY_DELAY: envDuration
     .default(5 * 60_000)
     .describe(
@@ -57,6 +58,12 @@ export const configSchema = baseConfig.extend({
   UNSUBSCRIBE_SECRET: envOptionalString.describe(
     'HMAC secret signing unsubscribe links (the gateway verifies them); generated into DATA_DIR in development',
   ),
+  EMAIL_LINK_TTL: envDuration
+    .refine((ms) => ms > 0 && ms <= 30 * 24 * 3_600_000, 'between 1 ms and 30 days')
+    .default(7 * 24 * 3_600_000)
+    .describe(
+      'How long the email\'s single-use "Open the conversation" link stays valid (signed with UNSUBSCRIBE_SECRET; at most 30 days, the gateway remembers spent links for 31)',
+    ),
   OUTBOX_LIMIT: z.coerce
     .number()
     .int()

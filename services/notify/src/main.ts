@@ -1,17 +1,19 @@
 import os from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@parley/runtime/redis';
 import type { Db, MongoClient } from 'mongodb';
 import {
   connectBus,
-  Counter,
   createMetrics,
   logConnectionErrors,
   resolveSecret,
+  signChatLinkToken,
   signUnsubscribeToken,
   startOpsServer,
   type Lifecycle,
   type Logger,
 } from '@parley/runtime';
+import { createNotifyMetrics } from './metrics.ts';
 import type { NotifyConfig } from './config.ts';
 import { agendaScheduler, createAgenda, defineUnreadReplyJob } from './adapters/agenda.ts';
 import { natsChatPort } from './adapters/chat-nats.ts';
@@ -22,7 +24,7 @@ import type { EmailLog, Mailer } from './domain/ports.ts';
 import { consumeChatEvents, serveOutbox } from './transport/nats.ts';
 
 /** Composition root: stores → Agenda → domain → durable consumer + outbox RPC. */
-export async function startNotifyService(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
+export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
   const unsubscribeSecret = resolveSecret(cfg.UNSUBSCRIBE_SECRET, 'UNSUBSCRIBE_SECRET', cfg);
   const instance = `notify-${os.hostname()}-${process.pid}`;
 
@@ -39,7 +41,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     emailLog = log;
     logger.info({ db: cfg.MONGO_DB }, 'jobs and outbox: MongoDB');
   } else {
-    redis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    redis = createRedis(cfg.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
     logConnectionErrors(redis, logger, 'redis');
     await redis.connect();
     emailLog = redisEmailLog(redis, `${cfg.REDIS_PREFIX}outbox`, cfg.OUTBOX_LIMIT, logger);
@@ -47,23 +49,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
   }
 
   const registry = createMetrics('notify');
-  const eventsHandled = new Counter({
-    name: 'notify_events_total',
-    help: 'Chat events handled by the durable consumer, by event and result',
-    labelNames: ['event', 'result'] as const,
-    registers: [registry],
-  });
-  const jobsStarted = new Counter({
-    name: 'notify_jobs_started_total',
-    help: 'Unread-reply jobs started on this replica',
-    registers: [registry],
-  });
-  const jobsCompleted = new Counter({
-    name: 'notify_jobs_completed_total',
-    help: 'Unread-reply jobs finished on this replica, by outcome (sent is the only one that emails)',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
+  const { eventsHandled, jobsStarted, jobsCompleted } = createNotifyMetrics(registry);
 
   let mailer: Mailer;
   if (cfg.SENDGRID_API_KEY) {
@@ -79,16 +65,23 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     logger.info('email delivery: local outbox (no SENDGRID_API_KEY)');
   }
 
-  const bus = await connectBus({ servers: cfg.NATS_URL, name: 'notify', logger });
+  const bus = await connectBus({
+    servers: cfg.NATS_URL,
+    name: 'notify',
+    logger,
+    user: cfg.NATS_USER,
+    pass: cfg.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: cfg.NATS_STREAM_REPLICAS });
 
-  const agenda = await createAgenda({
+  const { agenda, redisReady: jobsRedisReady } = await createAgenda({
     name: instance,
     ...(mongoDb
       ? { mongo: mongoDb }
       : { redis: { url: cfg.REDIS_URL, keyPrefix: cfg.REDIS_PREFIX } }),
     processEveryMs: cfg.JOB_POLL_INTERVAL,
     lockLifetimeMs: cfg.JOB_LOCK_LIFETIME,
+    logger,
   });
   agenda.on('error', (err) => logger.error({ err }, 'agenda error'));
 
@@ -103,6 +96,8 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
       emailFrom: cfg.EMAIL_FROM,
       publicUrl: cfg.PUBLIC_URL,
       signUnsubscribe: (userId) => signUnsubscribeToken(unsubscribeSecret, userId),
+      signChatLink: (userId, chatId) =>
+        signChatLinkToken(unsubscribeSecret, { userId, chatId, ttlMs: cfg.EMAIL_LINK_TTL }),
     },
   });
   defineUnreadReplyJob(
@@ -129,6 +124,7 @@ export async function startNotifyService(cfg: NotifyConfig, logger: Logger, life
     checks: [
       { name: 'nats', check: () => bus.isConnected() },
       ...(redis ? [{ name: 'redis', check: () => redis?.status === 'ready' }] : []),
+      ...(jobsRedisReady ? [{ name: 'redis-jobs', check: jobsRedisReady }] : []),
       ...(mongoDb
         ? [{ name: 'mongo', check: async () => Boolean(await mongoDb?.command({ ping: 1 })) }]
         : []),

@@ -17,12 +17,13 @@ const ran: UnreadReplyJob[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  agenda = await createAgenda({
+  ({ agenda } = await createAgenda({
     name: 'scheduler-test',
     redis: { url: redis.url, keyPrefix: 'test:' },
     processEveryMs: 100,
     lockLifetimeMs: 5000,
-  });
+    logger: createLogger('test', 'silent'),
+  }));
   defineUnreadReplyJob(
     agenda,
     async (data) => {

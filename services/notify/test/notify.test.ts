@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatId, EmailRecord } from '@parley/contracts/models';
-import { connectBus, createLogger, verifyUnsubscribeToken, type Bus } from '@parley/runtime';
+import {
+  connectBus,
+  createLogger,
+  verifyChatLinkToken,
+  verifyUnsubscribeToken,
+  type Bus,
+} from '@parley/runtime';
 import {
   startNatsServer,
   startRedisServer,
@@ -26,6 +32,7 @@ const DELAY_MS = 2000;
 
 let nats: ManagedProcess;
 let redis: ManagedProcess;
+let redisDir: string;
 let dataDir: string;
 let chat: Service;
 let bus: Bus;
@@ -144,7 +151,8 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
         : {};
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-notify-'));
     nats = await startNatsServer();
-    redis = await startRedisServer();
+    redisDir = mkdtempSync(path.join(os.tmpdir(), 'parley-notify-redis-'));
+    redis = await startRedisServer({ dir: redisDir, appendfsync: 'always' });
     chat = await startService('chat', { NATS_URL: nats.url, DATA_DIR: dataDir });
     bus = await connectBus({
       servers: nats.url,
@@ -161,6 +169,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     await redis?.stop();
     await nats?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (redisDir) rmSync(redisDir, { recursive: true, force: true });
   });
 
   it('emails once, after the delay, with the reply, a widget link and a working unsubscribe link', async () => {
@@ -181,14 +190,23 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     );
     expect(email.text).toContain('Ada: We shipped your order today.');
     expect(email.html).toContain('We shipped your order today.');
-    expect(email.text).toContain(`${PUBLIC_URL}/widget/?open=1`);
-    expect(email.html).toContain(`href="${PUBLIC_URL}/widget/?open=1"`);
+    // The widget link names this visitor and chat (a signed single-use token).
+    const open = new URL(/\S+\/widget\/\?open=1&link=\S+/.exec(email.text)?.[0] ?? 'x:');
+    expect(open.origin).toBe(PUBLIC_URL);
+    const linkToken = open.searchParams.get('link') ?? '';
+    expect(await verifyChatLinkToken(UNSUBSCRIBE_SECRET, linkToken)).toMatchObject({
+      ok: true,
+      userId,
+      chatId,
+    });
+    expect(email.html).toContain(`href="${open.href.replaceAll('&', '&amp;')}"`);
 
     const link = /https?:\/\/\S+\/api\/unsubscribe\?token=([\w.%-]+)/.exec(email.text);
     if (!link?.[1]) throw new Error(`no unsubscribe link in:\n${email.text}`);
     const token = decodeURIComponent(link[1]);
     expect(await verifyUnsubscribeToken(UNSUBSCRIBE_SECRET, token)).toBe(userId);
     expect(email.headers?.['List-Unsubscribe']).toBe(`<${link[0]}>`);
+    expect(email.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
 
   it('sends nothing when the visitor reads the reply before the delay', async () => {
@@ -222,7 +240,7 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     expect(await counter(live(), 'notify_jobs_started_total')).toBe(startedBefore + 1);
   });
 
-  it("stops emailing a visitor who followed the email's unsubscribe link (through the gateway, no login)", async () => {
+  it("stops emailing a visitor who confirmed the email's unsubscribe link (GET/HEAD only ask; POST, also one-click, unsubscribes)", async () => {
     const gateway = await startService('gateway', {
       NATS_URL: nats.url,
       DATA_DIR: dataDir,
@@ -235,10 +253,30 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     const email = await firstEmailFor(chatId, 'the first email');
     const link = new URL(/\S+\/api\/unsubscribe\?token=\S+/.exec(email.text)?.[0] ?? '');
     expect(link.origin).toBe(PUBLIC_URL);
-    const res = await fetch(`${gateway.url}${link.pathname}${link.search}`);
+    const url = `${gateway.url}${link.pathname}${link.search}`;
+    const unsubscribed = async () =>
+      (await bus.request('chat.rpc.visitor_profile', { user_id: userId }))?.unsubscribed;
+
+    // A mail scanner prefetching the link (HEAD, GET) changes nothing; GET asks to confirm.
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(200);
+    const confirm = await fetch(url);
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html).toContain('<form method="post" action="">');
+    expect(html).toContain('<button type="submit">Unsubscribe</button>');
+    expect(await unsubscribed()).toBe(false);
+
+    // RFC 8058 one-click: a POST to the same URL, as a mail client sends it.
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(res.status).toBe(200);
-    const profile = await bus.request('chat.rpc.visitor_profile', { user_id: userId });
-    expect(profile?.unsubscribed).toBe(true);
+    expect(await res.text()).toContain('Unsubscribed');
+    expect(await unsubscribed()).toBe(true);
+    const forged = await fetch(url.replace(/token=[^&]+/, 'token=forged'), { method: 'POST' });
+    expect(forged.status).toBe(400);
 
     const before = await completed('unsubscribed');
     await reply(chatId, 'Second reply.');
@@ -390,4 +428,51 @@ describe.each(backends)('unread-reply email (%s backend)', (backend) => {
     );
     expect(await emailsFor(chatId)).toHaveLength(1);
   });
+
+  it.runIf(backend === 'redis').each(['SIGKILL', 'SIGTERM'] as const)(
+    'survives a Redis restart (%s): not ready while Redis is away, the email due later goes out once',
+    async (signal) => {
+      const replicas = live();
+      const { chatId } = await newVisitor({ email: `blink-${signal}@example.com` });
+      const scheduledBefore = await counter(replicas, 'notify_events_total', {
+        event: 'message_created',
+        result: 'scheduled',
+      });
+      await reply(chatId, `Sent before Redis went away (${signal}).`);
+      await waitFor(
+        async () =>
+          (await counter(replicas, 'notify_events_total', {
+            event: 'message_created',
+            result: 'scheduled',
+          })) > scheduledBefore,
+        { timeoutMs: 20_000, what: 'the job to be scheduled' },
+      );
+      const port = redis.port;
+      if (signal === 'SIGKILL') await redis.kill();
+      else await redis.stop();
+      for (const svc of replicas) {
+        await waitFor(async () => (await fetch(`${svc.url}/readyz`)).status === 503, {
+          what: 'notify to report not ready while Redis is away',
+        });
+      }
+      redis = await startRedisServer({ port, dir: redisDir, appendfsync: 'always' });
+      for (const svc of replicas) {
+        await waitFor(async () => (await fetch(`${svc.url}/readyz`)).ok, {
+          timeoutMs: 20_000,
+          what: 'notify to be ready again after Redis is back',
+        });
+      }
+      const email = await firstEmailFor(chatId, 'the email after Redis is back', 30_000);
+      expect(email.text).toContain(`Sent before Redis went away (${signal}).`);
+      for (const svc of replicas) expect(svc.proc.exitCode).toBeNull();
+      for (const svc of replicas) expect(svc.logs()).not.toContain('uncaught');
+      // A second job run (a duplicate) would add a second email: give every replica a poll.
+      const sentNow = await completed('sent');
+      const check = await newVisitor({ email: `after-${signal}@example.com` });
+      await reply(check.chatId, 'A later reply, sent after the restart.');
+      await firstEmailFor(check.chatId, 'a later email');
+      await waitForOutcome('sent', sentNow);
+      expect(await emailsFor(chatId)).toHaveLength(1);
+    },
+  );
 });

@@ -1,18 +1,14 @@
 import { z } from 'zod';
-import { baseConfig, envDuration, loadConfig } from '@parley/runtime';
+import { baseConfig, httpPort, envDuration, loadConfig } from '@parley/runtime';
 
 export const configSchema = baseConfig.extend({
-  HTTP_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .default(8082)
-    .describe('Port of the ops server (/healthz, /readyz, /metrics)'),
+  HTTP_PORT: httpPort(8082, 'Port of the ops server (/healthz, /readyz, /metrics)'),
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .describe('Redis holding routing state (run it with AOF persistence)'),
+    .describe(
+      'Redis holding routing state (run it with AOF persistence); redis+sentinel://host:port[,host:port…]/<master name> for Redis Sentinel',
+    ),
   REDIS_PREFIX: z
     .string()
     .default('parley:routing:')
@@ -26,6 +22,11 @@ export const configSchema = baseConfig.extend({
     .default(15_000)
     .describe(
       'How long a visitor with no open connection stays in the online list (covers page reloads)',
+    ),
+  RETURN_TO_QUEUE_GRACE: envDuration
+    .default(30_000)
+    .describe(
+      'A chat an operator returns to the queue goes to someone else first; after this long it may go to any free operator, the returner included',
     ),
   GATEWAY_HEARTBEAT_TIMEOUT: envDuration
     .default(45_000)

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EventPayload } from '@parley/contracts/nats';
 import {
-  Counter,
-  Gauge,
   connectBus,
   createMetrics,
   logConnectionErrors,
@@ -18,6 +16,7 @@ import { createRedisStore } from './adapters/redis-store.ts';
 import type { RoutingConfig } from './config.ts';
 import { startOutboxRelay } from './domain/outbox-relay.ts';
 import { RoutingService } from './domain/routing.ts';
+import { createRoutingMetrics } from './metrics.ts';
 import { startNatsTransport } from './transport/nats.ts';
 
 /** Composition root: Redis store, NATS bus, the routing domain, its transports and timer loop. */
@@ -31,39 +30,21 @@ export async function start(
     prefix: config.REDIS_PREFIX,
     operatorGraceMs: config.OPERATOR_OFFLINE_GRACE,
     visitorGraceMs: config.VISITOR_OFFLINE_GRACE,
+    returnGraceMs: config.RETURN_TO_QUEUE_GRACE,
     gatewayTimeoutMs: config.GATEWAY_HEARTBEAT_TIMEOUT,
     onClient: (client) => logConnectionErrors(client, logger, 'redis'),
   });
   await store.redis.ping();
-  const bus = await connectBus({ servers: config.NATS_URL, name: 'routing', logger });
+  const bus = await connectBus({
+    servers: config.NATS_URL,
+    name: 'routing',
+    logger,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+  });
   await bus.ensureStreams({ replicas: config.NATS_STREAM_REPLICAS });
   const registry = createMetrics('routing');
-  const assignments = new Counter({
-    name: 'parley_routing_assignments_total',
-    help: 'Chats handed to an operator, by reason (auto, manual, transfer, invitation, requeue)',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'parley_routing_queue_length',
-    help: 'Sessions waiting in the queue',
-    registers: [registry],
-    async collect() {
-      this.set((await store.queue()).length);
-    },
-  });
-  new Gauge({
-    name: 'parley_routing_operators',
-    help: 'Operators by status',
-    labelNames: ['status'],
-    registers: [registry],
-    async collect() {
-      const operators = await store.operators();
-      for (const status of ['online', 'away', 'offline'] as const) {
-        this.set({ status }, operators.filter((o) => o.status === status).length);
-      }
-    },
-  });
+  const { assignments } = createRoutingMetrics(registry, store);
   const natsEvents = createNatsEvents(bus);
   const routing = new RoutingService({
     store,
@@ -97,6 +78,7 @@ export async function start(
       config.TICK_INTERVAL,
       config.OPERATOR_OFFLINE_GRACE / 4,
       config.VISITOR_OFFLINE_GRACE / 4,
+      config.RETURN_TO_QUEUE_GRACE / 4,
     ),
   );
   let ticking: Promise<void> = Promise.resolve();

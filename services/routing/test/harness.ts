@@ -34,6 +34,8 @@ import {
 } from '@parley/runtime/testing';
 
 export const GRACE_MS = 400;
+/** How long a chat returned to the queue keeps away from the operator who returned it. */
+export const RETURN_GRACE_MS = 1500;
 
 type Recorded = { [S in EventSubject]: { subject: S; payload: EventPayload<S> } }[EventSubject];
 
@@ -179,6 +181,7 @@ export interface Bed {
     chatId?: ChatId;
     userId?: UserId;
     name?: string;
+    email?: string;
     text?: string;
     /** When the chat service stored it (default now). */
     writtenAt?: Date;
@@ -200,6 +203,7 @@ export async function startBed(): Promise<Bed> {
     REDIS_URL: redisServer.url,
     OPERATOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
     VISITOR_OFFLINE_GRACE: `${GRACE_MS}ms`,
+    RETURN_TO_QUEUE_GRACE: `${RETURN_GRACE_MS}ms`,
     GATEWAY_HEARTBEAT_TIMEOUT: '3s',
     TICK_INTERVAL: '50ms',
     OUTBOX_LEASE: '2s',
@@ -354,7 +358,7 @@ export async function startBed(): Promise<Bed> {
         chat: {
           id: chatId,
           user_id: userId,
-          user_email: null,
+          user_email: opts.email ?? null,
           user_name: opts.name ?? null,
           last_message_at: now,
           last_message_preview: opts.text ?? 'Hello, I need help',

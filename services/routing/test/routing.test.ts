@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ChatId } from '@parley/contracts';
 import { waitFor } from '@parley/runtime/testing';
-import { startBed, type Bed } from './harness.ts';
+import { RETURN_GRACE_MS, startBed, type Bed } from './harness.ts';
 
 let bed: Bed;
 
@@ -220,10 +220,16 @@ describe('operator presence', () => {
       (e) => e.operator.id === anna.id && e.operator.status === 'offline',
       { after: beforeGone },
     );
-    const requeued = await bed.log.wait('routing.evt.queue_changed', (e) => e.queue.length === 3, {
-      after: beforeGone,
-    });
-    expect(requeued.queue.map((q) => q.chat_id)).toEqual([c1.chatId, c2.chatId, c3.chatId]);
+    // The queue as it is now, not the first event seen after a mark: the recorder listens on core
+    // NATS, where a relay handing over its lease can publish an older change again.
+    const requeued = await waitFor(
+      async () => {
+        const queue = await bed.request('routing.rpc.queue', {});
+        return queue.length === 3 && queue;
+      },
+      { what: "Anna's chats back in the queue" },
+    );
+    expect(requeued.map((q) => q.chat_id)).toEqual([c1.chatId, c2.chatId, c3.chatId]);
     expect(bed.log.of('routing.evt.unassigned').filter((u) => u.reason === 'offline')).toHaveLength(
       2,
     );
@@ -476,6 +482,129 @@ describe('transfer', () => {
       (await assignedTo(c2.chatId)) &&
         (await bed.request('routing.rpc.session', { chat_id: c2.chatId }))?.operator?.id,
     ).toBe(anna.id);
+  });
+});
+
+describe('queue order', () => {
+  it('queues chats in the order the chat service stored their messages, whichever replica reads them first', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 1 });
+    // Stored 1–12 ms apart; the events reach the two replicas in the opposite order.
+    const t0 = Date.now() - 1000;
+    const stored = [0, 1, 3, 7, 12].map((ms) => new Date(t0 + ms));
+    const chats: ChatId[] = [];
+    for (const writtenAt of [...stored].reverse()) {
+      const c = await bed.visitorWrites({ writtenAt });
+      chats.unshift(c.chatId);
+    }
+    await waitFor(async () => (await bed.request('routing.rpc.queue', {})).length === 5, {
+      what: 'all five chats in the queue',
+    });
+    expect((await bed.request('routing.rpc.queue', {})).map((q) => q.chat_id)).toEqual(chats);
+
+    // Served in that order.
+    const served: ChatId[] = [];
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    for (let i = 0; i < chats.length; i++) {
+      const a = await bed.log.wait(
+        'routing.evt.assigned',
+        (e) => e.operator_id === anna.id && !served.includes(e.session.chat_id),
+      );
+      served.push(a.session.chat_id);
+      await bed.request('routing.rpc.close', {
+        chat_id: a.session.chat_id,
+        actor: { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' },
+      });
+    }
+    expect(served).toEqual(chats);
+  });
+});
+
+describe('a visitor who left while waiting', () => {
+  it('is marked in the queue, not handed out, taken by hand only with an email, and routed again on return', async () => {
+    const anna = await bed.operator('Anna', { max_chats: 5 });
+    const visitor = (name: string, email: string | null) => ({
+      user_id: `v_${name}-${Date.now()}` as never,
+      identified: false,
+      email,
+      name,
+    });
+    const lea = visitor('Lea', 'lea@example.com');
+    const noel = visitor('Noel', null);
+    const stays = visitor('Stay', null);
+    for (const v of [lea, noel, stays]) bed.visitorConnection(v, `conn-${v.name}`, true);
+    const leaChat = await bed.visitorWrites({ userId: lea.user_id, email: 'lea@example.com' });
+    const noelChat = await bed.visitorWrites({ userId: noel.user_id });
+    await waitFor(async () => (await bed.request('routing.rpc.queue', {})).length === 2, {
+      what: 'both chats waiting',
+    });
+
+    // Lea and Noel close the page; after the grace period their queue entries say so.
+    bed.visitorConnection(lea, `conn-${lea.name}`, false);
+    bed.visitorConnection(noel, `conn-${noel.name}`, false);
+    const marked = await bed.log.wait(
+      'routing.evt.queue_changed',
+      (e) => e.queue.length === 2 && e.queue.every((q) => q.visitor_left_at),
+    );
+    expect(marked.queue.map((q) => q.chat_id)).toEqual([leaChat.chatId, noelChat.chatId]);
+    expect(
+      (await bed.request('routing.rpc.session', { chat_id: leaChat.chatId }))?.visitor_left_at,
+    ).toBeTruthy();
+
+    // Anna comes online: the visitor who is still there is served, the two who left are not.
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const stayChat = await bed.visitorWrites({ userId: stays.user_id });
+    expect((await assignedTo(stayChat.chatId)).operator_id).toBe(anna.id);
+    expect((await bed.request('routing.rpc.queue', {})).map((q) => q.chat_id)).toEqual([
+      leaChat.chatId,
+      noelChat.chatId,
+    ]);
+
+    // Lea left an email, so a reply reaches her: Anna may take her chat. Noel's nobody would read.
+    await expect(
+      bed.request('routing.rpc.take', { chat_id: noelChat.chatId, operator_id: anna.id }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    const taken = await bed.request('routing.rpc.take', {
+      chat_id: leaChat.chatId,
+      operator_id: anna.id,
+    });
+    expect(taken).toMatchObject({ status: 'active', visitor_left_at: null });
+
+    // Noel comes back: routed again at once.
+    bed.visitorConnection(noel, `conn-${noel.name}-2`, true);
+    expect((await assignedTo(noelChat.chatId)).operator_id).toBe(anna.id);
+  });
+});
+
+describe('back to the queue', () => {
+  it('gives a chat the sole online operator returned back to them when nobody else took it in time', async () => {
+    const anna = await bed.operator('Anna');
+    await bed.connect(anna);
+    await bed.request('routing.rpc.set_status', { operator_id: anna.id, status: 'online' });
+    const c1 = await bed.visitorWrites();
+    await assignedTo(c1.chatId);
+    const asAnna = { kind: 'operator', operator_id: anna.id, name: 'Anna', role: 'agent' } as const;
+    const beforeReturn = bed.log.mark();
+    const returned = await bed.request('routing.rpc.transfer', {
+      chat_id: c1.chatId,
+      actor: asAnna,
+      to_operator_id: null,
+    });
+    const returnedAt = Date.now();
+    // "Someone else, please": not straight back to Anna, and a newer visitor goes to her first.
+    expect(returned).toMatchObject({ status: 'waiting', queue_position: 1, operator: null });
+    const c2 = await bed.visitorWrites();
+    expect((await assignedTo(c2.chatId)).operator_id).toBe(anna.id);
+    // Nobody else came: after the grace period the free operator, Anna, gets it again.
+    const back = await bed.log.wait(
+      'routing.evt.assigned',
+      (e) => e.session.chat_id === c1.chatId,
+      { after: beforeReturn, timeoutMs: RETURN_GRACE_MS + 8000 },
+    );
+    expect(back.operator_id).toBe(anna.id);
+    expect(Date.now() - returnedAt).toBeGreaterThanOrEqual(RETURN_GRACE_MS - 100);
+    expect(await bed.request('routing.rpc.queue', {})).toEqual([]);
   });
 });
 

@@ -3,10 +3,17 @@
  * operator console and a visitor widget receive over their WebSockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatId, SupportChat } from '@parley/contracts';
+import type { ChatId, OnlineVisitor, SupportChat } from '@parley/contracts';
+import { waitFor } from '@parley/runtime/testing';
 import type { ws } from '@parley/contracts';
-import { startStack, type Stack } from '../../../tests/support/stack.ts';
-import { api, createVisitor, loginOperator, wsClient } from '../../../tests/support/api.ts';
+import {
+  startStack,
+  type Stack,
+  api,
+  createVisitor,
+  loginOperator,
+  wsClient,
+} from '@parley/runtime/testing';
 
 let stack: Stack;
 
@@ -109,5 +116,29 @@ describe('routing through the gateway', () => {
     expect(assigned.reason).toBe('invitation');
     await widget.close();
     await op.console.close();
+  });
+
+  it('lists a visitor whose name and page carry lone UTF-16 surrogates (made well formed)', async () => {
+    const { token } = await loginOperator(stack);
+    // JSON.stringify keeps the lone surrogate as the escape "\ud800" on the wire.
+    const visitor = await createVisitor(stack, { name: 'Eve \ud800 x' });
+    expect(visitor.visitor.name).toBe('Eve \ufffd x');
+    const widget = await wsClient(stack.gatewayUrl, visitor.token);
+    widget.send({ type: 'page_view', url: 'https://shop.example/\udc00', title: 'Caf\ud83d' });
+    const listed = await waitFor(
+      async () => {
+        const online = await api<OnlineVisitor[]>(stack.gatewayUrl, 'GET', '/api/visitors/online', {
+          token,
+        });
+        return online.body.find((v) => v.user_id === visitor.visitor.id && v.current_page !== null);
+      },
+      { what: 'the visitor in the online list, with its page' },
+    );
+    expect(listed.name).toBe('Eve \ufffd x');
+    expect(listed.current_page).toMatchObject({
+      url: 'https://shop.example/\ufffd',
+      title: 'Caf\ufffd',
+    });
+    await widget.close();
   });
 });

@@ -10,7 +10,7 @@ import {
   type UserId,
 } from '@parley/contracts';
 import type * as z from 'zod/mini';
-import { ApiError } from './errors.ts';
+import { ApiError, errorFromResponse } from '@parley/chat-client/errors';
 import { auth, clearSession, currentToken, markExpired } from './session.svelte.ts';
 
 /**
@@ -62,7 +62,7 @@ async function send(route: RouteName, opts: CallOptions): Promise<Response> {
     const token = currentToken();
     if (!token) {
       await redirectToLogin(true);
-      throw new ApiError(401, 'unauthorized', 'signed out');
+      throw new ApiError('unauthorized', 401, 'signed out');
     }
     headers.authorization = `Bearer ${token}`;
   }
@@ -80,12 +80,12 @@ async function send(route: RouteName, opts: CallOptions): Promise<Response> {
       body,
     });
   } catch (err) {
-    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+    throw new ApiError('network', 0, err instanceof Error ? err.message : String(err));
   }
   if (res.status === 401 && !opts.anonymous) {
     await redirectToLogin(true);
   }
-  if (!res.ok) throw await ApiError.fromResponse(res);
+  if (!res.ok) throw await errorFromResponse(res);
   return res;
 }
 
@@ -99,7 +99,7 @@ async function call<R extends RouteName>(route: R, opts: CallOptions = {}): Prom
       for (const issue of checked.error.issues)
         details[issue.path.join('.') || 'body'] ??= issue.message;
       const [field, message] = Object.entries(details)[0] ?? ['body', 'invalid'];
-      throw new ApiError(400, 'bad_request', `${field}: ${message}`, details);
+      throw new ApiError('bad_request', 400, `${field}: ${message}`, details);
     }
   }
   const res = await send(route, opts);
@@ -112,14 +112,14 @@ async function parseBody<S extends z.ZodMiniType>(schema: S, res: Response): Pro
   try {
     json = await res.json();
   } catch {
-    throw new ApiError(res.status, 'unexpected_response', 'not JSON');
+    throw new ApiError('invalid_response', res.status, 'not JSON');
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ApiError(
+      'invalid_response',
       res.status,
-      'unexpected_response',
       issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid',
     );
   }

@@ -12,7 +12,7 @@ import type {
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { playChime, desktopNotify } from './alerts.ts';
 import { api } from './api.ts';
-import { live } from './live.svelte.ts';
+import { live } from './console-socket.svelte.ts';
 import { notify, reportError } from './notices.svelte.ts';
 import { auth } from './session.svelte.ts';
 import { t } from './strings.ts';

@@ -79,6 +79,9 @@ export const en = {
   // queue
   queueTitle: 'Waiting visitors',
   queueEmpty: 'Nobody is waiting.',
+  visitorLeft: 'Visitor left',
+  visitorLeftWithEmail: 'Left the page; a reply reaches them by email.',
+  visitorLeftNoEmail: 'Left the page without an email address: nobody would read a reply.',
   waiting: (d: string) => `waiting ${d}`,
   position: (n: number) => `#${n}`,
   take: 'Take',

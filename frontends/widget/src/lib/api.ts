@@ -3,7 +3,8 @@
  * contracts schema it is declared with, every failure turned into an ApiError with the server's code.
  */
 import type * as z from 'zod/mini';
-import { ErrorBody, type ErrorCode } from '@parley/contracts/errors';
+import { ApiError, errorFromBody, errorFromResponse } from '@parley/chat-client/errors';
+import { fetchAttachment } from '@parley/chat-client/attachments';
 import {
   ATTACHMENT_CHAT_FIELD,
   ATTACHMENT_FILE_FIELD,
@@ -13,25 +14,16 @@ import {
   SendMessageResponse,
   SupportChatResponse,
   VisitorSessionResponse,
+  type EmailLinkRequest,
   type SendMessageRequest,
   type VisitorProfileUpdate,
   type VisitorSessionRequest,
 } from '@parley/contracts/http';
 import type { Attachment } from '@parley/contracts/models';
 
-export class ApiError extends Error {
-  readonly code: ErrorCode | 'network' | 'invalid_response';
-  readonly status: number;
-  constructor(code: ApiError['code'], status: number, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    this.status = status;
-  }
-}
-
 export const paths = {
   session: '/api/visitor/session',
+  emailLink: '/api/visitor/email_link',
   profile: '/api/support_chat/profile',
   chat: '/api/support_chat',
   markRead: '/api/support_chat/mark_read',
@@ -41,6 +33,8 @@ export const paths = {
 
 export interface ApiClient {
   createSession(body: VisitorSessionRequest): Promise<z.infer<typeof VisitorSessionResponse>>;
+  /** The session part of EmailLinkResponse is all the widget needs. */
+  openEmailLink(body: EmailLinkRequest): Promise<z.infer<typeof VisitorSessionResponse>>;
   updateProfile(body: VisitorProfileUpdate): Promise<void>;
   getChat(): Promise<z.infer<typeof SupportChatResponse>>;
   markRead(): Promise<z.infer<typeof MarkReadResponse>>;
@@ -82,13 +76,14 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     } catch (error) {
       throw new ApiError('network', 0, error instanceof Error ? error.message : String(error));
     }
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) throw await errorFromResponse(response);
     if (!schema) return undefined as z.infer<S>;
     return parse(schema, await response.json().catch(() => null), response.status);
   }
 
   return {
     createSession: (body) => request('POST', paths.session, VisitorSessionResponse, body),
+    openEmailLink: (body) => request('POST', paths.emailLink, VisitorSessionResponse, body),
     updateProfile: async (body) => {
       await request('PATCH', paths.profile, null, body);
     },
@@ -136,16 +131,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
         xhr.send(form);
       }),
 
-    async fetchAttachment(url) {
-      // Attachment URLs need the visitor's token, which an <img src> cannot carry.
-      const response = await fetch(new URL(url, origin), { headers: headers(false) }).catch(
-        (error: unknown) => {
-          throw new ApiError('network', 0, String(error));
-        },
-      );
-      if (!response.ok) throw await errorFrom(response);
-      return response.blob();
-    },
+    fetchAttachment: (url) => fetchAttachment(url, origin, getToken()),
   };
 }
 
@@ -155,14 +141,4 @@ function parse<S extends z.ZodMiniType>(schema: S, json: unknown, status: number
     throw new ApiError('invalid_response', status, 'The server sent an unexpected response.');
   }
   return result.data;
-}
-
-async function errorFrom(response: Response): Promise<ApiError> {
-  return errorFromBody(await response.json().catch(() => null), response.status);
-}
-
-function errorFromBody(json: unknown, status: number): ApiError {
-  const body = ErrorBody.safeParse(json);
-  if (body.success) return new ApiError(body.data.code, status, body.data.message);
-  return new ApiError('invalid_response', status, `HTTP ${status}`);
 }

@@ -70,6 +70,9 @@ const en = {
   newMessageFrom: 'New message from {name}: {text}',
   sendError: 'The message could not be sent: {reason}',
   tooLong: 'The message is too long.',
+  linkSpent: 'This link from your email was already used. Write below to start a new chat.',
+  linkExpired: 'This link from your email has expired. Write below to start a new chat.',
+  linkInvalid: 'This link is not valid. Write below to start a new chat.',
 } as const;
 
 export type MessageKey = keyof typeof en;

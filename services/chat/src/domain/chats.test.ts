@@ -6,10 +6,10 @@ import {
   messagePreview,
   truncatePreview,
   unreadForAdmin,
-} from './chats.ts';
+} from './projections.ts';
 import type { ChatRecord } from './store.ts';
 
-describe('truncatePreview (seed 000: truncate(100))', () => {
+describe('truncatePreview (the 100-character list preview)', () => {
   it('keeps short text and cuts long text to 100 characters with an ellipsis', () => {
     expect(truncatePreview('hello')).toBe('hello');
     expect(truncatePreview('x'.repeat(100))).toBe('x'.repeat(100));

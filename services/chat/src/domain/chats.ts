@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
-  PREVIEW_LENGTH,
   type AdminSupportChat,
   type Attachment,
   type AttachmentId,
   type ChatId,
   type MessageId,
-  type Operator,
   type OperatorId,
   type SupportChat,
   type SupportChatListItem,
@@ -15,11 +13,7 @@ import {
   type UserId,
   type VisitorProfile,
 } from '@parley/contracts';
-import type {
-  CreateOperatorRequest,
-  UpdateOperatorRequest,
-  VisitorProfileUpdate,
-} from '@parley/contracts/http';
+import type { VisitorProfileUpdate } from '@parley/contracts/http';
 import type {
   EventPayload,
   EventSubject,
@@ -27,14 +21,10 @@ import type {
   RpcResponse,
   VisitorIdentity,
 } from '@parley/contracts/nats';
-import { hashPassword, unknownAccountHash, verifyPassword } from './passwords.ts';
-import type {
-  AttachmentRecord,
-  ChatListCursor,
-  ChatRecord,
-  ChatStore,
-  OperatorRecord,
-} from './store.ts';
+import { OperatorAccounts } from './operators.ts';
+import { decodeCursor, encodeCursor, messagePreview, toListItem } from './projections.ts';
+import { attachmentClaim, publicAttachment } from './rules.ts';
+import type { AttachmentRecord, ChatRecord, ChatStore } from './store.ts';
 
 /** Publishes a fact once the write that made it is durable (bus.publishDurable in production). */
 export interface EventPublisher {
@@ -51,93 +41,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Seed 000's `truncate(100)`: at most 100 characters, cut on a code point, with an ellipsis. */
-export function truncatePreview(text: string, length = PREVIEW_LENGTH): string {
-  const chars = Array.from(text);
-  if (chars.length <= length) return text;
-  return `${chars.slice(0, length - 1).join('')}…`;
-}
-
-/** Preview of a message for the chat list; attachment-only messages name what they carry. */
-export function messagePreview(
-  content: string,
-  attachments: Pick<Attachment, 'kind' | 'name'>[],
-): string {
-  if (content.length > 0) return truncatePreview(content.replace(/\s+/g, ' '));
-  const first = attachments[0];
-  if (!first) return '';
-  const label =
-    first.kind === 'image'
-      ? '[image]'
-      : first.kind === 'audio'
-        ? '[audio]'
-        : `[file] ${first.name}`;
-  return truncatePreview(attachments.length > 1 ? `${label} +${attachments.length - 1}` : label);
-}
-
-/** Seed 000 `unread_for_admin?`: a user message newer than the console's last view. */
-export function unreadForAdmin(chat: ChatRecord): boolean {
-  return chat.last_user_seq > chat.admin_viewed_seq;
-}
-
-export function toListItem(chat: ChatRecord): SupportChatListItem {
-  return {
-    id: chat.id,
-    user_id: chat.user_id,
-    user_email: chat.user_email,
-    user_name: chat.user_name,
-    last_message_at: chat.last_message_at,
-    last_message_preview: chat.last_message_preview,
-    last_message_sender: chat.last_message_sender,
-    message_count: chat.last_seq,
-    unread: unreadForAdmin(chat),
-    archived: chat.archived_at !== null,
-    last_seq: chat.last_seq,
-    created_at: chat.created_at,
-  };
-}
-
-export function toOperator(record: OperatorRecord): Operator {
-  const { password_hash: _hash, ...operator } = record;
-  return operator;
-}
-
-export function toAttachment(record: AttachmentRecord): Attachment {
-  return {
-    id: record.id,
-    kind: record.kind,
-    content_type: record.content_type,
-    size: record.size,
-    name: record.name,
-    url: record.url,
-  };
-}
-
-export function encodeCursor(cursor: ChatListCursor): string {
-  return Buffer.from(JSON.stringify([cursor.last_message_at, cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(text: string): ChatListCursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      !Number.isNaN(Date.parse(value[0])) &&
-      typeof value[1] === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(value[1])
-    ) {
-      return { last_message_at: value[0], id: value[1] as ChatId };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new AppError('bad_request', 'Invalid cursor: pass the X-Next-Cursor value unchanged');
-}
-
 /**
- * The chat service's rules (seed 000 Steps 1–3, issue 3), over a ChatStore. Every change
+ * The chat service's operations (docs/PRODUCT.md, Chats and messages), over a ChatStore. Every change
  * publishes its event after the store call returned, i.e. after the write is durable.
  */
 export class ChatDomain {
@@ -145,10 +50,14 @@ export class ChatDomain {
   private readonly events: EventPublisher;
   private readonly clock: Clock;
 
+  /** Operator accounts: sign-in, creation, updates, the bootstrapped admin. */
+  readonly operators: OperatorAccounts;
+
   constructor(deps: { store: ChatStore; events: EventPublisher; clock?: Clock }) {
     this.store = deps.store;
     this.events = deps.events;
     this.clock = deps.clock ?? systemClock;
+    this.operators = new OperatorAccounts({ ...deps, clock: this.clock });
   }
 
   private nowIso(): string {
@@ -238,7 +147,7 @@ export class ChatDomain {
   // ---------------------------------------------------------------- messages
 
   /**
-   * Seed 000's `messages.create` with its callbacks: last_message_at, auto-unarchive on a user
+   * Appends a message with what follows from it: last_message_at, auto-unarchive on a user
    * message, then the broadcast. A resend (same client_id) returns the stored message and
    * broadcasts nothing, unless its first broadcast was never confirmed (then it is retried with
    * the same JetStream msgId, so subscribers still see it once).
@@ -255,7 +164,8 @@ export class ChatDomain {
     const attachments: AttachmentRecord[] = [];
     for (const id of attachmentIds) {
       const record = await this.store.getAttachment(id);
-      if (!record || record.chat_id !== req.chat_id) {
+      // Checked here too: the preview needs the attachments before the store's atomic claim.
+      if (!record || attachmentClaim(record, req.chat_id, null).kind === 'foreign') {
         throw new AppError('bad_request', `Attachment ${id} does not belong to this chat`, {
           attachment_ids: 'unknown attachment',
         });
@@ -446,101 +356,11 @@ export class ChatDomain {
     return item;
   }
 
-  // ---------------------------------------------------------------- operators
-
-  /**
-   * Null for an unknown email, a wrong password or a deactivated account: one answer in the same
-   * scrypt time, so nothing about accounts can be probed (the gateway's test expects 401 for all).
-   */
-  async authenticateOperator(email: string, password: string): Promise<Operator | null> {
-    const record = await this.store.getOperatorByEmail(email.trim().toLowerCase());
-    if (!record) {
-      await verifyPassword(password, await unknownAccountHash());
-      return null;
-    }
-    const ok = await verifyPassword(password, record.password_hash);
-    return ok && record.active ? toOperator(record) : null;
-  }
-
-  async getOperator(id: OperatorId): Promise<Operator | null> {
-    const record = await this.store.getOperator(id);
-    return record ? toOperator(record) : null;
-  }
-
-  async listOperators(): Promise<Operator[]> {
-    return (await this.store.listOperators()).map(toOperator);
-  }
-
-  async createOperator(req: CreateOperatorRequest): Promise<Operator> {
-    const created = await this.store.createOperator({
-      id: randomUUID() as OperatorId,
-      email: req.email.trim().toLowerCase(),
-      name: req.name,
-      role: req.role,
-      max_chats: req.max_chats,
-      active: true,
-      created_at: this.nowIso(),
-      password_hash: await hashPassword(req.password),
-    });
-    if (created === 'email_taken') {
-      throw new AppError('conflict', 'An operator with this email already exists', {
-        email: 'taken',
-      });
-    }
-    const operator = toOperator(created);
-    await this.events.publish(
-      'chat.evt.operator_changed',
-      { operator },
-      `operator:${operator.id}:created`,
-    );
-    return operator;
-  }
-
-  async updateOperator(id: OperatorId, update: UpdateOperatorRequest): Promise<Operator> {
-    const { password, ...rest } = update;
-    const record = await this.store.updateOperator(id, {
-      ...rest,
-      ...(password ? { password_hash: await hashPassword(password) } : {}),
-    });
-    if (!record) throw new AppError('not_found', 'Operator not found');
-    const operator = toOperator(record);
-    await this.events.publish(
-      'chat.evt.operator_changed',
-      { operator },
-      `operator:${id}:${randomUUID()}`,
-    );
-    return operator;
-  }
-
-  /** ADMIN_EMAIL/ADMIN_PASSWORD: the first admin exists after start. Never overwrites an existing account. */
-  async bootstrapAdmin(input: {
-    email: string;
-    password: string;
-    name: string;
-  }): Promise<'created' | 'exists'> {
-    const email = input.email.trim().toLowerCase();
-    if (await this.store.getOperatorByEmail(email)) return 'exists';
-    try {
-      await this.createOperator({
-        email,
-        name: input.name,
-        password: input.password,
-        role: 'admin',
-        max_chats: 5,
-      });
-      return 'created';
-    } catch (e) {
-      // Another replica created it at the same moment.
-      if (e instanceof AppError && e.code === 'conflict') return 'exists';
-      throw e;
-    }
-  }
-
   // ---------------------------------------------------------------- attachments & notify
 
   async attachmentGet(id: AttachmentId): Promise<(Attachment & { chat_id: ChatId }) | null> {
     const record = await this.store.getAttachment(id);
-    return record ? { ...toAttachment(record), chat_id: record.chat_id } : null;
+    return record ? { ...publicAttachment(record), chat_id: record.chat_id } : null;
   }
 
   /** The unread-reply email's exactly-once claim (called by the notify job when it fires). */

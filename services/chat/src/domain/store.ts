@@ -12,6 +12,7 @@ import type {
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
+import type { NotifyClaimReason } from '@parley/contracts/nats';
 
 /**
  * The store port: everything the chat service keeps. Two implementations (SQLite, MongoDB)
@@ -21,7 +22,7 @@ import type {
  * rules need, each documented with the guarantee every implementation must give.
  */
 
-/** A chat as stored: seed 000's columns plus the denormalized summary the console list needs. */
+/** A chat as stored: its own fields plus the denormalized summary the console list needs. */
 export interface ChatRecord {
   id: ChatId;
   user_id: UserId;
@@ -72,7 +73,7 @@ export interface NewMessage {
   attachment_ids: AttachmentId[];
   /** Preview for the chat list (already truncated by the domain). */
   preview: string;
-  /** Clear archived_at in the same write (seed 000: a user message reactivates the chat). */
+  /** Clear archived_at in the same write (a visitor's message reactivates the chat). */
   unarchive: boolean;
   now: string;
 }
@@ -111,7 +112,7 @@ export type NotifyClaimOutcome =
   | { claimed: true; chat: ChatRecord; unread: SupportMessage[] }
   | {
       claimed: false;
-      reason: 'not_found' | 'archived' | 'already_notified' | 'nothing_unread';
+      reason: NotifyClaimReason;
       chat: ChatRecord | null;
     };
 

@@ -1,7 +1,8 @@
 import { AppError } from '@parley/contracts/errors';
-import { Counter, Histogram, type Bus, type Registry } from '@parley/runtime';
+import type { Bus } from '@parley/runtime';
 import type { EventPayload, EventSubject } from '@parley/contracts/nats';
 import type { ChatDomain, EventPublisher } from '../domain/chats.ts';
+import type { ChatMetrics } from '../metrics.ts';
 
 const QUEUE = 'chat';
 
@@ -31,22 +32,10 @@ export function serveChatRpc(
   bus: Bus,
   domain: ChatDomain,
   inFlight: InFlight,
-  registry: Registry,
+  metrics: ChatMetrics,
 ): ChatRpcServer {
   const q = { queue: QUEUE };
-  const duration = new Histogram({
-    name: 'parley_chat_rpc_duration_seconds',
-    help: 'Chat RPC handling time by subject and outcome (ok or the error code)',
-    labelNames: ['subject', 'outcome'],
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-    registers: [registry],
-  });
-  const messages = new Counter({
-    name: 'parley_chat_messages_total',
-    help: 'send_message results: stored by sender type, or duplicate (a resent client_id)',
-    labelNames: ['result'],
-    registers: [registry],
-  });
+  const { rpcDuration: duration, messages } = metrics;
   const serve: Bus['serve'] = (subject, handler, opts) =>
     bus.serve(
       subject,
@@ -98,13 +87,17 @@ export function serveChatRpc(
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(
       'chat.rpc.operator_authenticate',
-      (req) => domain.authenticateOperator(req.email, req.password),
+      (req) => domain.operators.authenticateOperator(req.email, req.password),
       q,
     ),
-    serve('chat.rpc.operator_get', (req) => domain.getOperator(req.id), q),
-    serve('chat.rpc.operator_list', () => domain.listOperators(), q),
-    serve('chat.rpc.operator_create', (req) => domain.createOperator(req), q),
-    serve('chat.rpc.operator_update', (req) => domain.updateOperator(req.id, req.update), q),
+    serve('chat.rpc.operator_get', (req) => domain.operators.getOperator(req.id), q),
+    serve('chat.rpc.operator_list', () => domain.operators.listOperators(), q),
+    serve('chat.rpc.operator_create', (req) => domain.operators.createOperator(req), q),
+    serve(
+      'chat.rpc.operator_update',
+      (req) => domain.operators.updateOperator(req.id, req.update),
+      q,
+    ),
     serve('chat.rpc.attachment_get', (req) => domain.attachmentGet(req.id), q),
     serve('chat.rpc.notify_claim', (req) => domain.notifyClaim(req.chat_id, req.up_to_seq), q),
   ];

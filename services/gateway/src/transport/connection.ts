@@ -5,7 +5,7 @@ import type { Logger } from '@parley/runtime';
 import type { ChatDelivery } from '../domain/delivery.ts';
 import type { Member } from '../domain/channels.ts';
 import type { Principal } from '../domain/identity.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 
 /** Bytes queued for a client that does not read before it is dropped (it reconnects and resumes by seq). */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;

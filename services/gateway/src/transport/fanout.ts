@@ -5,7 +5,7 @@ import type { Bus, Logger } from '@parley/runtime';
 import type { Channels } from '../domain/channels.ts';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { sendToOperatorChannel, type Connection, type Sender } from './connection.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 
 export interface FanoutContext {
   channels: Channels<Connection>;

@@ -6,6 +6,7 @@ import * as http from '@parley/contracts/http';
 import type { Bus, Logger } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
 import type { Rpc } from '../adapters/chat-nats.ts';
+import type { SpentLinks } from '../adapters/spent-links.ts';
 import type { ChatAccess } from '../domain/access.ts';
 import type { Authenticator } from '../domain/authenticate.ts';
 import type { Identity } from '../domain/identity.ts';
@@ -29,6 +30,7 @@ export function createHttpApp(deps: {
   authenticator: Authenticator;
   tickets: WsTickets;
   visitorChats: VisitorChats;
+  spentLinks: SpentLinks;
   access: ChatAccess;
   limits: Limits;
   logger: Logger;

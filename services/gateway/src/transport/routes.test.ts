@@ -53,6 +53,7 @@ describe('REST routes', () => {
       authenticator: new Authenticator(identity, { operator: unused }, { ttlMs: 1000 }),
       tickets: new WsTickets(cfg.authTokenSecret, identity.revocations, unused),
       visitorChats: new VisitorChats(unused),
+      spentLinks: { spend: unused },
       access: new ChatAccess(unused),
       limits: createMemoryLimits(cfg),
       logger,

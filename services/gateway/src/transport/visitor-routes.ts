@@ -1,11 +1,12 @@
 import type express from 'express';
 import type { Response } from 'express';
 import { AppError } from '@parley/contracts/errors';
-import { UserId, type ChatId, type SupportChat } from '@parley/contracts/models';
+import type { ChatId, SupportChat, UserId } from '@parley/contracts/models';
 import * as http from '@parley/contracts/http';
-import { verifyUnsubscribeToken, type Bus } from '@parley/runtime';
+import type { Bus } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
 import type { Rpc } from '../adapters/chat-nats.ts';
+import type { SpentLinks } from '../adapters/spent-links.ts';
 import {
   identifiedUserId,
   newAnonymousUserId,
@@ -15,8 +16,10 @@ import {
 } from '../domain/identity.ts';
 import type { WsTickets } from '../domain/tickets.ts';
 import type { VisitorChats } from '../domain/visitor-chats.ts';
+import { emailLinkRoute } from './email-link.ts';
 import type { Limits } from './limits.ts';
 import { accountOf, parse, principalOf, queryOf, route, visitorOf, type Guards } from './routes.ts';
+import { unsubscribeRoutes } from './unsubscribe.ts';
 
 export interface RouteDeps {
   cfg: GatewayConfig;
@@ -27,14 +30,7 @@ export interface RouteDeps {
   limits: Limits;
   tickets: WsTickets;
   visitorChats: VisitorChats;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function htmlPage(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1f2937}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body)}</p></body></html>`;
+  spentLinks: SpentLinks;
 }
 
 /** A page of a chat's messages: after a seq, before one, or the newest. */
@@ -65,11 +61,15 @@ export async function messagesPage(
 
 const routes = http.visitorRoutes;
 
-/** Visitor identity and the visitor's own chat; the session-wide routes (me, logout, ws_ticket). */
+/**
+ * Visitor identity and the visitor's own chat; the session-wide routes (me, logout, ws_ticket);
+ * the links in emails (open the conversation, unsubscribe).
+ */
 export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
   sessionRoutes(api, deps);
   visitorChatRoutes(api, deps);
-  unsubscribeRoute(api, deps);
+  emailLinkRoute(api, deps);
+  unsubscribeRoutes(api, deps);
 }
 
 function sessionRoutes(api: express.Router, deps: RouteDeps): void {
@@ -215,38 +215,5 @@ function visitorChatRoutes(api: express.Router, deps: RouteDeps): void {
       ...senderOf(visitorOf(res)),
     });
     res.status(result.duplicate ? 200 : 201).json(result);
-  });
-}
-
-/** The link in notification emails. */
-function unsubscribeRoute(api: express.Router, deps: RouteDeps): void {
-  route(api, routes.unsubscribe, async (req, res) => {
-    const token = queryOf(req).token;
-    const userId =
-      typeof token === 'string'
-        ? await verifyUnsubscribeToken(deps.cfg.unsubscribeSecret, token)
-        : null;
-    const parsed = UserId.safeParse(userId);
-    if (!parsed.success) {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          htmlPage(
-            'Link not valid',
-            'This unsubscribe link is invalid. Open the newest email and try its link.',
-          ),
-        );
-      return;
-    }
-    await deps.rpc('chat.rpc.unsubscribe', { user_id: parsed.data });
-    res
-      .type('html')
-      .send(
-        htmlPage(
-          'Unsubscribed',
-          'You will no longer receive email notifications about replies to your chat.',
-        ),
-      );
   });
 }

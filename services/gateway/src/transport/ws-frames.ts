@@ -12,7 +12,7 @@ import type { TypingThrottle } from '../domain/typing.ts';
 import type { Connection, Sender } from './connection.ts';
 import type { Limits } from './limits.ts';
 import { createSubscriptions } from './ws-subscribe.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 
 export interface FrameDeps {
   cfg: GatewayConfig;

@@ -16,7 +16,7 @@ import { TypingThrottle } from '../domain/typing.ts';
 import { createSender, type Connection, type Sender } from './connection.ts';
 import { startFanout } from './fanout.ts';
 import type { Limits } from './limits.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { isOriginAllowed } from './origin.ts';
 import { countryOf, createPresence } from './presence.ts';
 import { createFrameHandler } from './ws-frames.ts';

@@ -1,9 +1,9 @@
 import { Agenda, backoffStrategies, type Job } from 'agenda';
-import { RedisBackend } from '@agendajs/redis-backend';
+import { RedisBackend, RedisJobRepository } from '@agendajs/redis-backend';
 import type { Db } from 'mongodb';
 import { jobCatalog } from '@parley/contracts/jobs';
 import type { ChatId } from '@parley/contracts/models';
-import type { Logger } from '@parley/runtime';
+import { logConnectionErrors, type Logger } from '@parley/runtime';
 import type { JobScheduler, PendingJob, UnreadReplyJob } from '../domain/ports.ts';
 
 export const UNREAD_REPLY_JOB = 'unread-reply-email';
@@ -17,8 +17,10 @@ export async function createAgenda(opts: {
   mongo?: Db;
   processEveryMs: number;
   lockLifetimeMs: number;
-}): Promise<Agenda> {
+  logger: Logger;
+}): Promise<{ agenda: Agenda; redisReady?: () => boolean }> {
   let backend;
+  let redisReady: (() => boolean) | undefined;
   if (opts.mongo) {
     const { MongoBackend } = await import('@agendajs/mongo-backend');
     backend = new MongoBackend({ mongo: opts.mongo, collection: JOBS_COLLECTION });
@@ -30,16 +32,25 @@ export async function createAgenda(opts: {
       keyPrefix: `${opts.redis.keyPrefix}agenda:`,
       channelName: `${opts.redis.keyPrefix}agenda:notifications`,
     });
+    // The backend's clients come without error listeners: an unlistened ioredis 'error' is only
+    // printed, but the notification channel re-emits its subscriber's errors on itself, and an
+    // EventEmitter 'error' nobody listens to kills the process. Both reconnect on their own.
+    if (!(backend.repository instanceof RedisJobRepository)) throw new Error('unexpected backend');
+    const client = backend.repository.getRedis();
+    logConnectionErrors(client, opts.logger, 'redis (jobs)');
+    logConnectionErrors(backend.notificationChannel, opts.logger, 'redis (job notifications)');
+    redisReady = () => client.status === 'ready';
   } else {
     throw new Error('Agenda needs MongoDB or Redis');
   }
-  return new Agenda({
+  const agenda = new Agenda({
     backend,
     name: opts.name,
     processEvery: opts.processEveryMs,
     defaultLockLifetime: opts.lockLifetimeMs,
     removeOnComplete: true,
   });
+  return redisReady ? { agenda, redisReady } : { agenda };
 }
 
 /**

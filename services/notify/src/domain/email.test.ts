@@ -86,6 +86,7 @@ describe('renderUnreadReplyEmail', () => {
       'href="https://chat.example.com/api/unsubscribe?token=abc.def.ghi"',
     );
     expect(email.headers['List-Unsubscribe']).toBe(`<${base.unsubscribeUrl}>`);
+    expect(email.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
 
   it('escapes HTML in replies, names and links so nothing in the email is markup from a user', () => {

@@ -50,7 +50,7 @@ export interface RenderedEmail {
   headers: Record<string, string>;
 }
 
-/** The unread-reply email (seed 000 "Email Template Tips"): plain text and HTML parts. */
+/** The unread-reply email (docs/PRODUCT.md): plain text and HTML parts. */
 export function renderUnreadReplyEmail(input: RenderInput): RenderedEmail {
   const product = sanitizeHeader(input.productName);
   const subject = sanitizeHeader(input.subjectTemplate.replaceAll('{product}', product));
@@ -104,6 +104,10 @@ ${previews
     subject,
     text,
     html,
-    headers: { 'List-Unsubscribe': sanitizeHeader(`<${input.unsubscribeUrl}>`) },
+    headers: {
+      'List-Unsubscribe': sanitizeHeader(`<${input.unsubscribeUrl}>`),
+      // RFC 8058: mail clients may unsubscribe with one POST to that URL.
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
   };
 }

@@ -139,6 +139,7 @@ function setup() {
       emailFrom: 'support@acme.test',
       publicUrl: 'https://chat.acme.test',
       signUnsubscribe: async (id) => `signed-${id}`,
+      signChatLink: async (id, chatId) => `link-${id}-${chatId}`,
     },
   });
   const post = async (m: SupportMessage) => {

@@ -24,6 +24,8 @@ export interface NotifierSettings {
   emailFrom: string;
   publicUrl: string;
   signUnsubscribe: (userId: string) => Promise<string>;
+  /** Signs the single-use link that reopens this visitor's chat in the widget on any device. */
+  signChatLink: (userId: string, chatId: string) => Promise<string>;
 }
 
 export class Notifier {
@@ -84,13 +86,14 @@ export class Notifier {
     if (claim.unread.length === 0) return 'nothing_unread';
 
     const token = await this.settings.signUnsubscribe(profile.id);
+    const chatLink = await this.settings.signChatLink(profile.id, job.chat_id);
     const base = this.settings.publicUrl;
     const rendered = renderUnreadReplyEmail({
       productName: this.settings.productName,
       subjectTemplate: this.settings.subjectTemplate,
       visitorName: profile.name,
       replies: claim.unread,
-      chatUrl: `${base}/widget/?open=1`,
+      chatUrl: `${base}/widget/?open=1&link=${encodeURIComponent(chatLink)}`,
       unsubscribeUrl: `${base}/api/unsubscribe?token=${encodeURIComponent(token)}`,
     });
     const record = await this.mailer.send({

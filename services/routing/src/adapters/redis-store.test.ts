@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RoutingSession } from '@parley/contracts';
-import { parseChanges } from './redis-store.ts';
+import { parseChanges } from './redis-replies.ts';
 
 describe('parseChanges', () => {
   it('reads empty Lua tables (encoded as {}) as empty lists and sessions as contract shapes', () => {

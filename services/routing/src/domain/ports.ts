@@ -13,7 +13,7 @@ import type {
   VisitorProfile,
 } from '@parley/contracts';
 import type { Actor, EventPayload, EventSubject, VisitorIdentity } from '@parley/contracts/nats';
-import type { AssignmentReason } from '@parley/contracts/ws';
+import type { AssignmentReason, UnassignReason } from '@parley/contracts/ws';
 
 export type RoutingEventSubject = Extract<EventSubject, `routing.evt.${string}`>;
 
@@ -31,7 +31,7 @@ export interface Unassignment {
   chatId: ChatId;
   operatorId: OperatorId;
   operatorName: string;
-  reason: 'transferred' | 'closed' | 'requeued' | 'offline';
+  reason: UnassignReason;
   toQueue: boolean;
 }
 
@@ -68,7 +68,14 @@ export type Member =
   | { kind: 'operator'; id: OperatorId; connectionId: string }
   | { kind: 'visitor'; id: UserId; connectionId: string };
 
-/** Atomic routing state (Redis). Every method is one indivisible change. */
+/**
+ * The rule engine: routing state in Redis and the rules that change it. Each change method runs
+ * one Lua script of src/rules/ (capacity, who may take, transfer or close, queue order,
+ * assignment, presence timers); Redis runs a script as one indivisible step, so a rule and the
+ * change it allows cannot be split by another replica. The scripts are the routing rules
+ * (docs/PRODUCT.md, Operators and routing); the domain decides what needs no state (see
+ * actorRights in routing.ts) and invokes the rest here.
+ */
 export interface RoutingStore {
   openSession(input: {
     chatId: ChatId;

@@ -17,6 +17,31 @@ import type { Changes, ChatPort, Member, RoutingEvents, RoutingStore } from './p
 import { systemMessagesFor } from './system-messages.ts';
 
 /**
+ * Who acts, with which rights, as the rule scripts take it: an admin operator and the system act
+ * with admin rights (transfer or close any chat, force past capacity); an agent only on chats
+ * assigned to them; a visitor only on their own chat. Whether the chat is the actor's is decided
+ * by the script, against the state it changes.
+ */
+export function actorRights(actor: Actor): {
+  kind: Actor['kind'];
+  id: string;
+  isAdmin: boolean;
+  name: string;
+} {
+  if (actor.kind === 'operator') {
+    return {
+      kind: 'operator',
+      id: actor.operator_id,
+      isAdmin: actor.role === 'admin',
+      name: actor.name,
+    };
+  }
+  if (actor.kind === 'visitor')
+    return { kind: 'visitor', id: actor.user_id, isAdmin: false, name: '' };
+  return { kind: 'system', id: '', isAdmin: true, name: '' };
+}
+
+/**
  * Routing: operator states, the wait queue, assignment, transfer, close and invitations.
  * Every state change is one atomic store operation that also records what changed in an
  * outbox; `publish` (run by the outbox relay) announces it on routing.evt.* and records joins,
@@ -70,10 +95,11 @@ export class RoutingService {
   ): Promise<RoutingSession> {
     if (actor.kind === 'visitor') throw new AppError('forbidden', 'Visitors cannot transfer chats');
     if (to) await this.ensureOperator(to);
+    const who = actorRights(actor);
     const changes = await this.store.transfer({
       chatId,
       actorOperatorId: actor.kind === 'operator' ? actor.operator_id : null,
-      actorIsAdmin: actor.kind === 'system' || actor.role === 'admin',
+      actorIsAdmin: who.isAdmin,
       to,
       force,
     });
@@ -81,17 +107,7 @@ export class RoutingService {
   }
 
   async close(chatId: ChatId, actor: Actor): Promise<RoutingSession> {
-    const who =
-      actor.kind === 'operator'
-        ? {
-            kind: actor.kind,
-            id: actor.operator_id as string,
-            isAdmin: actor.role === 'admin',
-            name: actor.name,
-          }
-        : actor.kind === 'visitor'
-          ? { kind: actor.kind, id: actor.user_id as string, isAdmin: false, name: '' }
-          : { kind: actor.kind, id: '', isAdmin: true, name: '' };
+    const who = actorRights(actor);
     const changes = await this.store.close(chatId, who);
     return this.sessionOrThrow(chatId, changes);
   }
@@ -172,7 +188,7 @@ export class RoutingService {
     await this.store.tick();
   }
 
-  /** Seed 004: the operator writes first to a visitor who is browsing. */
+  /** An invitation: the operator writes first to a visitor who is browsing (docs/PRODUCT.md). */
   async invite(
     operatorId: OperatorId,
     userId: UserId,

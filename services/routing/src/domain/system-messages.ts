@@ -1,7 +1,7 @@
 import type { ChatId } from '@parley/contracts';
 import type { Changes } from './ports.ts';
 
-/** The history lines (seed 001) that record who joined, transfers and closes. */
+/** The history lines that record who joined, transfers and closes (docs/PRODUCT.md, Operators and routing). */
 export function systemMessagesFor(
   changes: Changes<unknown>,
 ): Array<{ chatId: ChatId; text: string }> {

@@ -65,6 +65,9 @@ const zh: Dictionary = {
   newMessageFrom: '{name} 发来新消息:{text}',
   sendError: '消息发送失败:{reason}',
   tooLong: '消息过长。',
+  linkSpent: '邮件中的此链接已被使用。请在下方留言,开始新的对话。',
+  linkExpired: '邮件中的此链接已过期。请在下方留言,开始新的对话。',
+  linkInvalid: '此链接无效。请在下方留言,开始新的对话。',
 };
 
 export default zh;

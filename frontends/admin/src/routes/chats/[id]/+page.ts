@@ -1,7 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { ChatId } from '@parley/contracts';
 import { api } from '#lib/api.ts';
-import { ApiError } from '#lib/errors.ts';
+import { ApiError } from '@parley/chat-client/errors';
 import { t } from '#lib/strings.ts';
 import type { PageLoad } from './$types';
 
