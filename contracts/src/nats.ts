@@ -397,3 +397,16 @@ export const streams: Record<
     max_bytes: 64 * 1024 * 1024,
   },
 };
+
+/**
+ * NATS KV buckets (each is the JetStream stream `KV_<bucket>`), created at first use by the
+ * service that owns them.
+ */
+export const kvBuckets = {
+  /**
+   * Spent "Open the conversation" email links: create-if-absent is atomic, so a link works once
+   * across gateway replicas. Kept longer than any link lives (EMAIL_LINK_TTL is at most 30 days).
+   */
+  parley_email_links: { ttl_ms: 31 * 24 * 3_600_000 },
+} as const;
+export type KvBucket = keyof typeof kvBuckets;

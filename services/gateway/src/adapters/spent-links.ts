@@ -1,10 +1,9 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { AppError } from '@parley/contracts/errors';
+import { kvBuckets, type KvBucket } from '@parley/contracts/nats';
 import type { Bus } from '@parley/runtime';
 
-const BUCKET = 'parley_email_links';
-/** Longer than any link lives (the bucket's TTL forgets spent links after that). */
-const SPENT_KEPT_MS = 31 * 24 * 3_600_000;
+const BUCKET: KvBucket = 'parley_email_links';
 
 /**
  * Spent email links in a NATS KV bucket: create-if-absent is atomic, so a link works once across
@@ -18,7 +17,7 @@ export function createSpentLinks(bus: Bus, replicas: number): SpentLinks {
   let bucket: Promise<KV> | undefined;
   const open = () =>
     (bucket ??= new Kvm(bus.nc)
-      .create(BUCKET, { ttl: SPENT_KEPT_MS, replicas, history: 1 })
+      .create(BUCKET, { ttl: kvBuckets[BUCKET].ttl_ms, replicas, history: 1 })
       .catch(() => {
         bucket = undefined;
         throw new AppError('unavailable', 'Link store is unavailable');
