@@ -195,6 +195,32 @@ describe('attachment names and dispositions', () => {
   });
 });
 
+describe('attachment size', () => {
+  it("refuses an upload over the gateway's MAX_ATTACHMENT_BYTES with 413 before it reaches chat", async () => {
+    const small = await stack.addReplica('gateway', { MAX_ATTACHMENT_BYTES: '2048' });
+    const visitor = await visitorWithChat();
+    const send = (url: string) =>
+      fetch(`${url}/api/attachments`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${visitor.token}`,
+          'content-type': 'text/plain',
+          'x-chat-id': visitor.chatId,
+          'x-filename': 'notes.txt',
+        },
+        body: 'x'.repeat(4096),
+      });
+    const refused = await send(small.url);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({
+      code: 'payload_too_large',
+      message: 'Attachments are limited to 2048 bytes',
+    });
+    // The same file through a gateway with the default limit is stored.
+    expect((await send(stack.gatewayUrl)).status).toBe(201);
+  });
+});
+
 describe('WebSocket tickets', () => {
   it('opens a socket once with a ticket, on any replica, and never logs a token or ticket', async () => {
     const gateway = await stack.addReplica('gateway', { LOG_LEVEL: 'debug' });

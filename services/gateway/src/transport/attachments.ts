@@ -14,11 +14,9 @@ import type { Principal } from '../domain/identity.ts';
 import type { Limits } from './limits.ts';
 import { bearerToken, parse, principalOf, queryOf, route, type Guards } from './routes.ts';
 
-const tooLarge = () =>
-  new AppError(
-    'payload_too_large',
-    `Attachments are limited to ${http.MAX_ATTACHMENT_BYTES} bytes`,
-  );
+/** The limit is the deployment's MAX_ATTACHMENT_BYTES, the same key the chat service enforces. */
+const tooLarge = (maxBytes: number) =>
+  new AppError('payload_too_large', `Attachments are limited to ${maxBytes} bytes`);
 
 /** Headers of the chat service's attachment response the client gets as they are. */
 const PASSED_THROUGH = ['content-length', 'content-range', 'accept-ranges'];
@@ -56,9 +54,9 @@ async function forwardUpload(
   const limiter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       received += chunk.length;
-      if (received > http.MAX_ATTACHMENT_BYTES) {
+      if (received > ctx.cfg.MAX_ATTACHMENT_BYTES) {
         exceeded = true;
-        done(tooLarge());
+        done(tooLarge(ctx.cfg.MAX_ATTACHMENT_BYTES));
         return;
       }
       done(null, chunk);
@@ -79,7 +77,7 @@ async function forwardUpload(
       duplex: 'half',
     } as RequestInit);
   } catch (err) {
-    if (exceeded) throw tooLarge();
+    if (exceeded) throw tooLarge(ctx.cfg.MAX_ATTACHMENT_BYTES);
     ctx.log.warn({ err }, 'attachment upload to chat failed');
     throw new AppError('unavailable', 'Attachment storage is unavailable');
   }
@@ -98,7 +96,7 @@ function uploadMultipart(
     try {
       parser = busboy({
         headers: req.headers,
-        limits: { files: 1, fields: 5, fileSize: http.MAX_ATTACHMENT_BYTES + 1 },
+        limits: { files: 1, fields: 5, fileSize: ctx.cfg.MAX_ATTACHMENT_BYTES + 1 },
       });
     } catch {
       reject(new AppError('bad_request', 'Malformed multipart body'));
@@ -163,7 +161,7 @@ export function attachmentRoutes(
 
   route(api, routes.uploadAttachment, deps.limits.uploads, guards.anyone, async (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > http.MAX_ATTACHMENT_BYTES + 64 * 1024) throw tooLarge();
+    if (declared > cfg.MAX_ATTACHMENT_BYTES + 64 * 1024) throw tooLarge(cfg.MAX_ATTACHMENT_BYTES);
     const principal = principalOf(res);
     const headerChat = req.headers['x-chat-id'] ?? queryOf(req).chat_id;
     const contentType = req.headers['content-type'] ?? '';
