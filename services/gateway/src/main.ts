@@ -10,6 +10,7 @@ import {
 import type { GatewayConfig } from './config.ts';
 import { ChatAccess } from './domain/access.ts';
 import { Identity } from './domain/identity.ts';
+import { createLimits } from './limits/index.ts';
 import { createHttpApp } from './transport/http.ts';
 import { createGatewayMetrics } from './transport/metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
@@ -42,8 +43,9 @@ export async function startGateway(
     return owner?.user_id ?? null;
   });
 
-  const app = createHttpApp({ cfg, bus, identity, access, logger });
-  const ws = createWsGateway({ cfg, bus, identity, access, logger, metrics, lifecycle });
+  const limits = createLimits(cfg, logger);
+  const app = createHttpApp({ cfg, bus, identity, access, logger, limits });
+  const ws = createWsGateway({ cfg, bus, identity, access, logger, metrics, lifecycle, limits });
 
   // Every logout so far, then live ones: a token logged out on any replica, before or after this
   // one started, is refused here. Accepting connections waits for the replay.
@@ -85,6 +87,7 @@ export async function startGateway(
       server.closeIdleConnections();
       await closed;
       await revocations.stop();
+      await limits.close();
       await bus.drain().catch((err: unknown) => logger.warn({ err }, 'nats drain failed'));
     },
   };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import busboy from 'busboy';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 // zod core: its types and parse functions take the contracts' zod/mini schemas (and classic ones).
 import * as z from 'zod/v4/core';
 import {
@@ -37,6 +37,7 @@ import {
   type VisitorPrincipal,
 } from '../domain/identity.ts';
 import { clientIp, isOriginAllowed } from './origin.ts';
+import { withRetryAfter, type Limits } from '../limits/index.ts';
 
 const JSON_BODY_LIMIT = '64kb';
 
@@ -82,6 +83,7 @@ export function createHttpApp(deps: {
   identity: Identity;
   access: ChatAccess;
   logger: Logger;
+  limits: Limits;
 }): express.Express {
   const { cfg, bus, identity, access } = deps;
   const log = deps.logger.child({ module: 'http' });
@@ -89,15 +91,6 @@ export function createHttpApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-
-  const loginsPerAccount = new RateLimiterMemory({
-    points: cfg.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
-    duration: Math.ceil(cfg.LOGIN_WINDOW / 1000),
-  });
-  const loginsPerIp = new RateLimiterMemory({
-    points: cfg.LOGIN_MAX_ATTEMPTS_PER_IP,
-    duration: Math.ceil(cfg.LOGIN_WINDOW / 1000),
-  });
 
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -133,14 +126,13 @@ export function createHttpApp(deps: {
   });
 
   // ---------------------------------------------------------------- per-IP request limits
-  // After CORS so a browser can read the 429. Per replica, in memory: with N replicas behind a
-  // balancer an address gets up to N times the limit, which still stops a flood.
+  // After CORS so a browser can read the 429. Shared by all replicas through Redis (deps.limits).
   const rateWindowSeconds = Math.ceil(cfg.HTTP_RATE_WINDOW / 1000);
   const perIp = (points: number, what: string) => {
-    const limiter = new RateLimiterMemory({ points, duration: rateWindowSeconds });
+    const limiter = deps.limits.limiter(`rest ${what}`, points, rateWindowSeconds);
     return async (req: Request, res: Response, next: NextFunction) => {
       try {
-        await limiter.consume(clientIp(req, cfg.TRUST_PROXY));
+        await limiter.consume(clientIp(req, cfg.trustProxyHops));
       } catch (rejected) {
         if (!(rejected instanceof RateLimiterRes)) throw rejected;
         res.setHeader('Retry-After', String(Math.ceil(rejected.msBeforeNext / 1000)));
@@ -259,26 +251,12 @@ export function createHttpApp(deps: {
   // ---------------------------------------------------------------- operator auth
   api.post('/auth/login', async (req, res) => {
     const body = parse(http.LoginRequest, req.body, 'body');
-    const ip = clientIp(req, cfg.TRUST_PROXY);
-    const [byAccount, byIp] = await Promise.all([
-      loginsPerAccount.get(body.email),
-      loginsPerIp.get(ip),
-    ]);
-    const blocked = [byAccount, byIp].find((r) => r !== null && r.remainingPoints <= 0);
-    if (blocked) {
-      res.setHeader('Retry-After', String(Math.ceil(blocked.msBeforeNext / 1000)));
-      throw new AppError('rate_limited', 'Too many failed logins: try again later');
-    }
-    const operator = await bus.request('chat.rpc.operator_authenticate', body, rpcOpts);
-    if (!operator) {
-      await Promise.all([
-        loginsPerAccount.consume(body.email).catch(() => undefined),
-        loginsPerIp.consume(ip).catch(() => undefined),
-      ]);
-      throw new AppError('unauthorized', 'Wrong email or password');
-    }
+    const ip = clientIp(req, cfg.trustProxyHops);
+    const operator = await deps.limits.login
+      .attempt(body.email, ip, () => bus.request('chat.rpc.operator_authenticate', body, rpcOpts))
+      .catch(withRetryAfter(res));
+    if (!operator) throw new AppError('unauthorized', 'Wrong email or password');
     if (!operator.active) throw new AppError('forbidden', 'This operator account is deactivated');
-    await loginsPerAccount.delete(body.email);
     const issued = await identity.signOperator(operator);
     const response: http.LoginResponse = {
       ...issued,

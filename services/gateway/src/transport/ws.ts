@@ -19,6 +19,7 @@ import { senderOf, visitorIdentity, type Identity, type Principal } from '../dom
 import { TypingThrottle } from '../domain/typing.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { clientIp, isOriginAllowed } from './origin.ts';
+import type { Limits } from '../limits/index.ts';
 
 /** Frames waiting behind a slow one; a client that piles up more is flooding. */
 const MAX_PENDING_FRAMES = 200;
@@ -71,6 +72,7 @@ export function createWsGateway(deps: {
   logger: Logger;
   metrics: GatewayMetrics;
   lifecycle: Lifecycle;
+  limits: Limits;
 }): WsGateway {
   const { cfg, bus, identity, access, metrics, lifecycle } = deps;
   const log = deps.logger.child({ module: 'ws' });
@@ -167,7 +169,18 @@ export function createWsGateway(deps: {
         if (!operator?.active)
           return refuseUpgrade(socket, 'forbidden', 'Operator account is deactivated');
       }
-      const ip = clientIp(req, cfg.TRUST_PROXY);
+      const ip = clientIp(req, cfg.trustProxyHops);
+      if (
+        !(await deps.limits.wsUpgrades.consume(ip).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return refuseUpgrade(
+          socket,
+          'rate_limited',
+          'Too many connection attempts from this address',
+        );
       const open = connectionsPerIp.get(ip) ?? 0;
       if (open >= cfg.WS_MAX_CONNECTIONS_PER_IP) {
         return refuseUpgrade(socket, 'rate_limited', 'Too many connections from this address');
