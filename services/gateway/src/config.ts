@@ -7,6 +7,15 @@ import { MAX_TOKEN_TTL_MS } from '@parley/contracts/nats';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+// Login lockouts are also kept in memory (without Redis, or while it is away), whose timers hold
+// at most 24.8 days; a day is far beyond any sensible login delay or window.
+const loginDuration = envDuration.pipe(
+  z
+    .number()
+    .positive()
+    .max(24 * 3_600_000, 'must be at most one day (24h)'),
+);
+
 // Revocations are kept in NATS for MAX_TOKEN_TTL_MS; a longer-lived token could outlive its logout.
 const tokenTtl = envDuration.pipe(
   z.number().positive().max(MAX_TOKEN_TTL_MS, 'must be at most 365 days (365d)'),
@@ -111,10 +120,10 @@ export const configSchema = baseConfig.extend({
   LOGIN_FREE_ATTEMPTS_PER_ADDRESS: positiveInt(5).describe(
     'Failed logins one address may make on one account within LOGIN_WINDOW before each further attempt waits LOGIN_DELAY, doubling',
   ),
-  LOGIN_DELAY: envDuration
+  LOGIN_DELAY: loginDuration
     .default(30_000)
     .describe('First wait of an (account, address) pair after its free attempts'),
-  LOGIN_MAX_DELAY: envDuration
+  LOGIN_MAX_DELAY: loginDuration
     .default(15 * 60_000)
     .describe('Longest wait of an (account, address) pair between failed logins'),
   LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: positiveInt(100).describe(
@@ -123,7 +132,7 @@ export const configSchema = baseConfig.extend({
   LOGIN_MAX_ATTEMPTS_PER_IP: positiveInt(50).describe(
     'Logins per IP on all accounts within LOGIN_WINDOW (successful ones are given back)',
   ),
-  LOGIN_WINDOW: envDuration.default(15 * 60_000).describe('Window of the login attempt limits'),
+  LOGIN_WINDOW: loginDuration.default(15 * 60_000).describe('Window of the login attempt limits'),
   LOGIN_MAX_CONCURRENT_VERIFICATIONS: positiveInt(4).describe(
     'Password checks one gateway replica has in flight at once',
   ),
