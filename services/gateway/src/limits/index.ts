@@ -1,4 +1,4 @@
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '@parley/contracts/errors';
 import type { Logger } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
@@ -13,8 +13,8 @@ export interface Limits {
   /** A per-key limiter (per-IP REST limits use it). */
   limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
   login: LoginGuard;
-  /** WebSocket upgrades per IP per HTTP_RATE_WINDOW. */
-  wsUpgrades: RateLimiterAbstract;
+  /** Counts a WebSocket upgrade of this IP; false once it made WS_UPGRADES_PER_IP this window. */
+  allowUpgrade(ip: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -31,6 +31,11 @@ export function createLimits(cfg: GatewayConfig, logger: Logger): Limits {
       'rate limits are kept in this process: each gateway replica allows the full limits (set REDIS_URL to share them)',
     );
   }
+  const wsUpgrades = store.limiter(
+    'ws-upgrades',
+    cfg.WS_UPGRADES_PER_IP,
+    seconds(cfg.HTTP_RATE_WINDOW),
+  );
   return {
     limiter: (name, points, durationSeconds) => store.limiter(name, points, durationSeconds),
     login: new LoginGuard(store, {
@@ -43,7 +48,14 @@ export function createLimits(cfg: GatewayConfig, logger: Logger): Limits {
       maxConcurrentVerifications: cfg.LOGIN_MAX_CONCURRENT_VERIFICATIONS,
       maxWaitingVerifications: cfg.LOGIN_MAX_WAITING_VERIFICATIONS,
     }),
-    wsUpgrades: store.limiter('ws-upgrades', cfg.WS_UPGRADES_PER_IP, seconds(cfg.HTTP_RATE_WINDOW)),
+    allowUpgrade: (ip) =>
+      wsUpgrades.consume(ip).then(
+        () => true,
+        (rejected: unknown) => {
+          if (rejected instanceof RateLimiterRes) return false;
+          throw rejected;
+        },
+      ),
     close: () => store.close(),
   };
 }

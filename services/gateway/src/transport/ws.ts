@@ -170,17 +170,8 @@ export function createWsGateway(deps: {
           return refuseUpgrade(socket, 'forbidden', 'Operator account is deactivated');
       }
       const ip = clientIp(req, cfg.trustProxyHops);
-      if (
-        !(await deps.limits.wsUpgrades.consume(ip).then(
-          () => true,
-          () => false,
-        ))
-      )
-        return refuseUpgrade(
-          socket,
-          'rate_limited',
-          'Too many connection attempts from this address',
-        );
+      if (!(await deps.limits.allowUpgrade(ip)))
+        return refuseUpgrade(socket, 'rate_limited', 'Too many connection attempts from this IP');
       const open = connectionsPerIp.get(ip) ?? 0;
       if (open >= cfg.WS_MAX_CONNECTIONS_PER_IP) {
         return refuseUpgrade(socket, 'rate_limited', 'Too many connections from this address');
