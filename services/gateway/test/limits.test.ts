@@ -296,7 +296,7 @@ describe('per-IP limits shared by replicas', () => {
     expect((await behindProxy(`203.0.113.${b + 100}`, client)).status).toBe(401);
   });
 
-  it('keeps limiting from memory while Redis is down, without a 500 or 503', async () => {
+  it('keeps limiting from memory while Redis is down, without a 500 or 503, and shares again once it is back', async () => {
     await redis.kill();
     const from = `127.0.${nextBlock()}.1`;
     const statuses: number[] = [];
@@ -318,6 +318,19 @@ describe('per-IP limits shared by replicas', () => {
     ).toBe(200);
     const ready = await fetch(`${loginA.url}/readyz`);
     expect(ready.status).toBe(200);
+
+    // Redis is back: the replicas reconnect and count together again.
+    redis = await startRedisServer({ port: redis.port });
+    await waitFor(
+      async () => {
+        const from = `127.0.${nextBlock()}.1`;
+        for (let i = 0; i < REST_LIMIT; i++) {
+          await request(i % 2 ? restC.url : restD.url, 'GET', '/api/auth/me', { from });
+        }
+        return (await request(restC.url, 'GET', '/api/auth/me', { from })).status === 429;
+      },
+      { timeoutMs: 20_000, what: 'the replicas to share limits through Redis again' },
+    );
   });
 
   it('logs once at start that limits stay in memory without REDIS_URL', async () => {
