@@ -91,6 +91,7 @@ export function createHttpApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', cfg.trustProxyHops); // req.ip agrees with clientIp()
 
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
