@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { http } from '@parley/contracts';
 import {
+  freePort,
   startRedisServer,
   startService,
   waitFor,
@@ -331,6 +332,22 @@ describe('per-IP limits shared by replicas', () => {
       },
       { timeoutMs: 20_000, what: 'the replicas to share limits through Redis again' },
     );
+  });
+
+  it('starts and serves logins while its Redis has never been reachable', async () => {
+    const gateway = await startService('gateway', {
+      ...stack.env,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
+    try {
+      const from = `127.0.${nextBlock()}.1`;
+      expect((await login(gateway.url, from, stack.adminEmail, stack.adminPassword)).status).toBe(
+        200,
+      );
+      expect((await login(gateway.url, from, stack.adminEmail, 'wrong password')).status).toBe(401);
+    } finally {
+      await gateway.stop();
+    }
   });
 
   it('logs once at start that limits stay in memory without REDIS_URL', async () => {
