@@ -16,8 +16,8 @@ import { Authenticator } from './domain/authenticate.ts';
 import { Identity } from './domain/identity.ts';
 import { WsTickets } from './domain/tickets.ts';
 import { VisitorChats } from './domain/visitor-chats.ts';
+import { createLimits } from './limits/index.ts';
 import { createHttpApp } from './transport/http.ts';
-import { createMemoryLimits } from './transport/limits.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
 
@@ -65,7 +65,7 @@ export async function start(
   const visitorChats = new VisitorChats(
     async (visitor) => (await rpc('chat.rpc.visitor_chat', { visitor, limit: 1 })).id,
   );
-  const limits = createMemoryLimits(cfg);
+  const limits = createLimits(cfg, logger);
 
   // What REST and WebSocket share: one authentication path, one set of limits.
   const shared = { cfg, bus, rpc, identity, authenticator, tickets, access, limits, logger };
@@ -115,6 +115,7 @@ export async function start(
       server.closeIdleConnections();
       await closed;
       await revocations.stop();
+      await limits.close();
       await bus.drain().catch((err: unknown) => logger.warn({ err }, 'nats drain failed'));
     },
   };

@@ -31,7 +31,7 @@ beforeAll(async () => {
     services: ['chat', 'gateway'],
     gateways: 2,
     buildApps: false,
-    env: { LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3' },
+    env: { LOGIN_FREE_ATTEMPTS_PER_ADDRESS: '3' },
   });
   admin = await loginOperator(stack);
 });
@@ -957,7 +957,7 @@ describe('abuse limits', () => {
     // 3 session calls + 5 reads fill the 8 allowed; the rest are refused, not served.
     expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
-    // Other replicas keep their own budget.
+    // A replica with other settings counts apart (its limits are other keys in Redis).
     expect(
       (await api(stack.gatewayUrl, 'GET', '/api/support_chat', { token: visitor.token })).status,
     ).toBe(200);

@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../config.ts';
 import type { Rpc } from '../adapters/chat-nats.ts';
 import type { ChatAccess } from '../domain/access.ts';
 import type { Principal } from '../domain/identity.ts';
-import type { Limits } from './limits.ts';
+import type { restLimits } from './limits.ts';
 import { bearerToken, parse, principalOf, queryOf, route, type Guards } from './routes.ts';
 
 /** The limit is the deployment's MAX_ATTACHMENT_BYTES, the same key the chat service enforces. */
@@ -150,7 +150,7 @@ export function attachmentRoutes(
     rpc: Rpc;
     access: ChatAccess;
     guards: Guards;
-    limits: Limits;
+    rest: ReturnType<typeof restLimits>;
     logger: Logger;
   },
 ): void {
@@ -159,7 +159,7 @@ export function attachmentRoutes(
   const ctx: ProxyContext = { cfg, access, log };
   const routes = http.visitorRoutes;
 
-  route(api, routes.uploadAttachment, deps.limits.uploads, guards.anyone, async (req, res) => {
+  route(api, routes.uploadAttachment, deps.rest.uploads, guards.anyone, async (req, res) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > cfg.MAX_ATTACHMENT_BYTES + 64 * 1024) throw tooLarge(cfg.MAX_ATTACHMENT_BYTES);
     const principal = principalOf(res);

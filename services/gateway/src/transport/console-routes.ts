@@ -6,6 +6,8 @@ import * as http from '@parley/contracts/http';
 import type { Logger } from '@parley/runtime';
 import type { ChatAccess } from '../domain/access.ts';
 import { actorOf, senderOf } from '../domain/identity.ts';
+import { withRetryAfter } from './limits.ts';
+import { clientIp } from './origin.ts';
 import { operatorOf, parse, queryOf, route } from './routes.ts';
 import { messagesPage, type RouteDeps } from './visitor-routes.ts';
 
@@ -27,14 +29,14 @@ function loginRoute(api: express.Router, deps: ConsoleDeps): void {
 
   route(api, routes.login, async (req, res) => {
     const body = parse(http.LoginRequest, req.body, 'body');
-    await limits.loginAllowed(body.email, req, res);
-    const operator = await rpc('chat.rpc.operator_authenticate', body);
-    if (!operator) {
-      await limits.loginFailed(body.email, req);
-      throw new AppError('unauthorized', 'Wrong email or password');
-    }
+    // Counted before the password is checked, so a parallel burst cannot slip past a limit.
+    const operator = await limits.login
+      .attempt(body.email, clientIp(req, deps.cfg.trustProxyHops), () =>
+        rpc('chat.rpc.operator_authenticate', body),
+      )
+      .catch(withRetryAfter(res));
+    if (!operator) throw new AppError('unauthorized', 'Wrong email or password');
     if (!operator.active) throw new AppError('forbidden', 'This operator account is deactivated');
-    await limits.loginSucceeded(body.email);
     const issued = await identity.signOperator(operator);
     const response: http.LoginResponse = {
       ...issued,

@@ -15,7 +15,7 @@ export function emailLinkRoute(
   api: express.Router,
   deps: RouteDeps & { spentLinks: SpentLinks },
 ): void {
-  route(api, http.visitorRoutes.emailLink, deps.limits.visitorSessions, async (req, res) => {
+  route(api, http.visitorRoutes.emailLink, deps.rest.visitorSessions, async (req, res) => {
     const body = parse(http.EmailLinkRequest, req.body ?? {}, 'body');
     const link = await verifyChatLinkToken(deps.cfg.unsubscribeSecret, body.token);
     if (!link.ok) {

@@ -14,7 +14,8 @@ import type { WsTickets } from '../domain/tickets.ts';
 import type { VisitorChats } from '../domain/visitor-chats.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { consoleRoutes } from './console-routes.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from '../limits/index.ts';
+import { restLimits } from './limits.ts';
 import { isOriginAllowed } from './origin.ts';
 import { createGuards } from './routes.ts';
 import { visitorRoutes } from './visitor-routes.ts';
@@ -40,6 +41,7 @@ export function createHttpApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', cfg.trustProxyHops); // req.ip agrees with clientIp()
 
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -74,12 +76,13 @@ export function createHttpApp(deps: {
     next();
   });
   // After CORS so a browser can read the 429.
-  app.use('/api', deps.limits.restPerIp);
+  const rest = restLimits(deps.limits, cfg.trustProxyHops);
+  app.use('/api', rest.requests);
 
   const api = express.Router();
   api.use(express.json({ limit: JSON_BODY_LIMIT }));
   const guards = createGuards(deps.authenticator);
-  const routeDeps = { ...deps, guards, logger: log };
+  const routeDeps = { ...deps, guards, rest, logger: log };
   visitorRoutes(api, routeDeps);
   consoleRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);

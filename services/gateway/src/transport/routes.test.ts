@@ -8,7 +8,7 @@ import { Identity } from '../domain/identity.ts';
 import { WsTickets } from '../domain/tickets.ts';
 import { VisitorChats } from '../domain/visitor-chats.ts';
 import { createHttpApp } from './http.ts';
-import { createMemoryLimits } from './limits.ts';
+import { createLimits } from '../limits/index.ts';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -55,7 +55,7 @@ describe('REST routes', () => {
       visitorChats: new VisitorChats(unused),
       spentLinks: { spend: unused },
       access: new ChatAccess(unused),
-      limits: createMemoryLimits(cfg),
+      limits: createLimits(cfg, logger),
       logger,
     });
     const inTables = [

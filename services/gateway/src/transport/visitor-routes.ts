@@ -17,7 +17,8 @@ import {
 import type { WsTickets } from '../domain/tickets.ts';
 import type { VisitorChats } from '../domain/visitor-chats.ts';
 import { emailLinkRoute } from './email-link.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from '../limits/index.ts';
+import type { restLimits } from './limits.ts';
 import { accountOf, parse, principalOf, queryOf, route, visitorOf, type Guards } from './routes.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 
@@ -28,6 +29,8 @@ export interface RouteDeps {
   identity: Identity;
   guards: Guards;
   limits: Limits;
+  /** The per-IP REST limits as middlewares. */
+  rest: ReturnType<typeof restLimits>;
   tickets: WsTickets;
   visitorChats: VisitorChats;
   spentLinks: SpentLinks;
@@ -75,7 +78,7 @@ export function visitorRoutes(api: express.Router, deps: RouteDeps): void {
 function sessionRoutes(api: express.Router, deps: RouteDeps): void {
   const { identity, guards } = deps;
 
-  route(api, routes.session, deps.limits.visitorSessions, async (req, res) => {
+  route(api, routes.session, deps.rest.visitorSessions, async (req, res) => {
     const body = parse(http.VisitorSessionRequest, req.body ?? {}, 'body');
     let visitor: {
       user_id: UserId;

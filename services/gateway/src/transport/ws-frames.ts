@@ -10,7 +10,7 @@ import type { FetchAfter } from '../domain/delivery.ts';
 import { senderOf } from '../domain/identity.ts';
 import type { TypingThrottle } from '../domain/typing.ts';
 import type { Connection, Sender } from './connection.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from '../limits/index.ts';
 import { createSubscriptions } from './ws-subscribe.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 

@@ -15,9 +15,9 @@ import type { WsTickets } from '../domain/tickets.ts';
 import { TypingThrottle } from '../domain/typing.ts';
 import { createSender, type Connection, type Sender } from './connection.ts';
 import { startFanout } from './fanout.ts';
-import type { Limits } from './limits.ts';
+import type { Limits } from '../limits/index.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import { isOriginAllowed } from './origin.ts';
+import { clientIp, isOriginAllowed } from './origin.ts';
 import { countryOf, createPresence } from './presence.ts';
 import { createFrameHandler } from './ws-frames.ts';
 
@@ -160,7 +160,10 @@ export function createWsGateway(deps: {
         throw new AppError('forbidden', 'Origin not allowed');
       }
       const principal = await principalOf(url, tickets, authenticator);
-      const ip = limits.ipOf(req);
+      const ip = clientIp(req, cfg.trustProxyHops);
+      if (!(await limits.allowUpgrade(ip))) {
+        throw new AppError('rate_limited', 'Too many connection attempts from this IP');
+      }
       if (channels.connectionsFrom(ip) >= cfg.WS_MAX_CONNECTIONS_PER_IP) {
         throw new AppError('rate_limited', 'Too many connections from this address');
       }
