@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { AttachmentId, ClientId, IsoDate, OperatorId } from './ids.ts';
+import { IsoDate, OperatorId } from './ids.ts';
 import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import { wellFormed } from './text.ts';
 import {

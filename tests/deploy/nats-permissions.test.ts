@@ -258,9 +258,7 @@ describe('NATS KV through the gateway’s own user', () => {
       pass: passwordOf.notify,
     });
     try {
-      await expect(createSpentLinks(notify, 1).spend(randomUUID())).rejects.toThrow(
-        /unavailable/i,
-      );
+      await expect(createSpentLinks(notify, 1).spend(randomUUID())).rejects.toThrow(/unavailable/i);
       await waitFor(() => violations().some((l) => l.includes('KV_parley_email_links')), {
         timeoutMs: 3000,
         what: 'the server logging the refused bucket',

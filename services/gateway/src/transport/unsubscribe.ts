@@ -32,7 +32,9 @@ export function unsubscribeRoutes(
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = typeof req.query.token === 'string' ? req.query.token : body.token;
     if (typeof token !== 'string') return null;
-    const parsed = UserId.safeParse(await verifyUnsubscribeToken(deps.cfg.unsubscribeSecret, token));
+    const parsed = UserId.safeParse(
+      await verifyUnsubscribeToken(deps.cfg.unsubscribeSecret, token),
+    );
     return parsed.success ? parsed.data : null;
   }
 
