@@ -213,7 +213,7 @@ describe('login limits per account and address', () => {
 
   it('caps failures per account from unknown addresses; an address that logged in before still gets in', async () => {
     const gateway = await startService('gateway', {
-      ...stack.env,
+      ...stack.envOf('gateway'),
       REDIS_URL: redis.url,
       LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '8',
     });
@@ -337,7 +337,7 @@ describe('per-IP limits shared by replicas', () => {
 
   it('starts and serves logins while its Redis has never been reachable', async () => {
     const gateway = await startService('gateway', {
-      ...stack.env,
+      ...stack.envOf('gateway'),
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
     });
     try {
@@ -353,7 +353,7 @@ describe('per-IP limits shared by replicas', () => {
 
   it('logs once at start that limits stay in memory without REDIS_URL', async () => {
     const gateway = await startService('gateway', {
-      ...stack.env,
+      ...stack.envOf('gateway'),
       REDIS_URL: '',
       LOG_LEVEL: 'info',
     });
