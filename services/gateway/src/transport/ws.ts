@@ -103,6 +103,32 @@ function startPings(conns: Iterable<Connection>, intervalMs: number): NodeJS.Tim
   return timer;
 }
 
+/** A connection as it starts: subscribed to nothing, alive, with nothing in flight. */
+function newConnection(
+  ws: WebSocket,
+  principal: Principal,
+  ip: string,
+  req: http.IncomingMessage,
+  cfg: GatewayConfig,
+): Connection {
+  return {
+    id: randomUUID(),
+    ws,
+    principal,
+    ip,
+    userAgent: req.headers['user-agent']?.slice(0, 500) ?? null,
+    country: countryOf(cfg, req),
+    chats: new Map(),
+    admin: false,
+    operatorChannel: false,
+    alive: true,
+    pending: 0,
+    chain: Promise.resolve(),
+    operatorBacklog: null,
+    liveSessionStatus: new Set(),
+  };
+}
+
 export function createWsGateway(deps: {
   cfg: GatewayConfig;
   bus: Bus;
@@ -182,22 +208,7 @@ export function createWsGateway(deps: {
     ip: string,
     req: http.IncomingMessage,
   ): void {
-    const conn: Connection = {
-      id: randomUUID(),
-      ws,
-      principal,
-      ip,
-      userAgent: req.headers['user-agent']?.slice(0, 500) ?? null,
-      country: countryOf(cfg, req),
-      chats: new Map(),
-      admin: false,
-      operatorChannel: false,
-      alive: true,
-      pending: 0,
-      chain: Promise.resolve(),
-      operatorBacklog: null,
-      liveSessionStatus: new Set(),
-    };
+    const conn = newConnection(ws, principal, ip, req, cfg);
     channels.add(conn);
     metrics.connections.inc({ role: principal.kind });
 
