@@ -35,6 +35,26 @@ export const Attachment = z.object({
 });
 export type Attachment = z.infer<typeof Attachment>;
 
+/**
+ * What a system line records, so each reader sees it in their own language; the message's
+ * `content` keeps the English sentence for clients that do not know the event.
+ */
+export const SystemEvent = z.discriminatedUnion('kind', [
+  /** An operator took the chat (from the queue or by picking it). */
+  z.object({ kind: z.literal('joined'), operator_name: z.string() }),
+  /** The operator went offline and the chat went back to the queue. */
+  z.object({ kind: z.literal('left'), operator_name: z.string() }),
+  z.object({ kind: z.literal('returned_to_queue'), operator_name: z.string() }),
+  z.object({ kind: z.literal('transferred'), from_name: z.string(), to_name: z.string() }),
+  /** operator_name is set when an operator closed it. */
+  z.object({
+    kind: z.literal('closed'),
+    by: z.enum(['operator', 'visitor', 'system']),
+    operator_name: z.nullable(z.string()),
+  }),
+]);
+export type SystemEvent = z.infer<typeof SystemEvent>;
+
 /** A message as clients see it (docs/PRODUCT.md, People and the model). */
 export const SupportMessage = z.object({
   id: MessageId,
@@ -50,6 +70,8 @@ export const SupportMessage = z.object({
   /** 1, 2, 3… within the chat, gap-free, assigned by the chat service. */
   seq: positiveInt(),
   attachments: z.array(Attachment),
+  /** Only on system messages written since events exist; older ones have only `content`. */
+  event: z.optional(SystemEvent),
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
 

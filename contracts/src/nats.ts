@@ -19,6 +19,7 @@ import {
   SupportChat,
   SupportChatListItem,
   SupportMessage,
+  SystemEvent,
   VisitorProfile,
 } from './models.ts';
 import {
@@ -116,6 +117,8 @@ export const rpcCatalog = {
       sender_id: z.nullable(z.string()),
       sender_name: z.nullable(z.string()),
       attachment_ids: z._default(z.array(AttachmentId), []),
+      /** System messages only: the event the English `content` describes. */
+      event: z.optional(SystemEvent),
     }),
     response: z.object({ message: SupportMessage, duplicate: z.boolean() }),
   },

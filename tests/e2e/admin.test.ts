@@ -382,6 +382,20 @@ describe('operator console', () => {
     expect(shown).toEqual(stored.map((m) => m.content));
     await screenshot(ada, 'admin-detail.png');
 
+    // Olga never reads the reply: notify emails her after NOTIFY_DELAY. Waited for before the
+    // archiving below, because an archived chat gets no email (the job would race the click).
+    await expect
+      .poll(
+        async () => {
+          const res = await api(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
+            token: adminToken,
+          });
+          return http.OutboxResponse.parse(res.body).some((e) => e.to.includes(first.email));
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+
     // Archive / restore.
     await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Archive' }).click();
     await ada.page.getByTestId('archive-toggle').filter({ hasText: 'Restore' }).waitFor();

@@ -81,3 +81,56 @@ describe('SQLite group commit', () => {
     }
   });
 });
+
+describe('SQLite files from before system events', () => {
+  it('gains the new columns on start, counts the stored messages and reads old lines as text', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-chat-upgrade-'));
+    const file = path.join(dir, 'old.sqlite');
+    try {
+      const first = new SqliteChatStore(file);
+      await first.init();
+      const chat = await first.getOrCreateChat({
+        id: randomUUID() as ChatId,
+        user_id: 'u_upgrade' as UserId,
+        now: new Date().toISOString(),
+      });
+      const append = (content: string, sender: 'user' | 'system') =>
+        first.appendMessage({
+          id: randomUUID() as MessageId,
+          chat_id: chat.id,
+          content,
+          sender_type: sender,
+          sender_id: null,
+          sender_name: null,
+          client_id: sender === 'user' ? (randomUUID() as ClientId) : null,
+          attachment_ids: [],
+          preview: content,
+          unarchive: false,
+          now: new Date().toISOString(),
+        });
+      await append('hi', 'user');
+      await append('Anna joined the chat', 'system');
+      await append('thanks', 'user');
+      await first.close();
+      // What an older version left on disk: no message_count, no event column.
+      const { DatabaseSync } = await import('node:sqlite');
+      const raw = new DatabaseSync(file);
+      raw.exec('ALTER TABLE support_chats DROP COLUMN message_count');
+      raw.exec('ALTER TABLE support_messages DROP COLUMN event');
+      raw.close();
+
+      const upgraded = new SqliteChatStore(file);
+      await upgraded.init();
+      expect((await upgraded.getChat(chat.id))?.message_count).toBe(2);
+      const page = await upgraded.messagesBefore(chat.id, null, 10);
+      expect(page.messages.map((m) => [m.content, m.event ?? null])).toEqual([
+        ['hi', null],
+        ['Anna joined the chat', null],
+        ['thanks', null],
+      ]);
+      await upgraded.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

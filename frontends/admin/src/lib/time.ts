@@ -1,4 +1,8 @@
+import { formatMessageTime } from '@parley/chat-client/time-format';
 import { t } from './strings.ts';
+
+/** The console's language; message times use the same per-locale format as the widget. */
+export const consoleLocale = 'en-US';
 
 export function relativeTime(iso: string, now: number): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
@@ -19,13 +23,12 @@ const dayFormat = new Intl.DateTimeFormat('en-US', {
   month: 'long',
   day: 'numeric',
 });
-const timeFormat = new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat('en-US', {
   dateStyle: 'medium',
   timeStyle: 'short',
 });
 
-/** "Monday, January 29" (seed 000's date dividers). */
+/** "Monday, January 29": the date dividers between days in a chat (docs/PRODUCT.md). */
 export function dayLabel(iso: string): string {
   return dayFormat.format(new Date(iso));
 }
@@ -38,7 +41,7 @@ export function dayKey(iso: string): string {
 
 /** "10:30 AM". */
 export function timeLabel(iso: string): string {
-  return timeFormat.format(new Date(iso));
+  return formatMessageTime(iso, consoleLocale);
 }
 
 export function dateTimeLabel(iso: string): string {

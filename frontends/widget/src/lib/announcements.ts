@@ -1,12 +1,12 @@
 /** What the screen-reader live region says when the chat changes under the visitor. */
 import type { RoutingSession, SupportMessage } from '@parley/contracts/models';
-import type { Translate } from './i18n.ts';
+import type { CoreTranslate } from './i18n.ts';
 
 /** An operator joined, or the chat ended; null when nothing worth saying changed. */
 export function sessionAnnouncement(
   previous: RoutingSession | null,
   session: RoutingSession,
-  t: Translate,
+  t: CoreTranslate,
 ): string | null {
   if (
     session.status === 'active' &&
@@ -19,7 +19,7 @@ export function sessionAnnouncement(
   return null;
 }
 
-export function messageAnnouncement(message: SupportMessage, t: Translate): string {
+export function messageAnnouncement(message: SupportMessage, t: CoreTranslate): string {
   return t('newMessageFrom', {
     name: message.sender_name ?? t('operator'),
     text: message.content || t(message.attachments[0]?.kind === 'audio' ? 'voiceMessage' : 'image'),

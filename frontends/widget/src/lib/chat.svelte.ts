@@ -21,7 +21,7 @@ import { messageAnnouncement, sessionAnnouncement } from './announcements.ts';
 import { Poller } from './polling.ts';
 import { readStored, writeStored } from './storage.ts';
 import { openVisitorSession, rememberVisitor } from './visitor-session.ts';
-import type { Translate } from './i18n.ts';
+import type { CoreTranslate } from './i18n.ts';
 
 /** A message the visitor wrote that the server has not stored yet, as the bubble shows it. */
 export interface PendingMessage {
@@ -88,12 +88,12 @@ export class VisitorChat {
     (healthy) => (this.pollHealthy = healthy),
   );
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
-  #t: Translate;
+  #t: CoreTranslate;
   #hooks: ChatHooks;
   #settings: WidgetSettings;
   #origin: string;
 
-  constructor(origin: string, settings: WidgetSettings, t: Translate, hooks: ChatHooks) {
+  constructor(origin: string, settings: WidgetSettings, t: CoreTranslate, hooks: ChatHooks) {
     this.#origin = origin;
     this.#settings = settings;
     this.#t = t;
@@ -425,7 +425,7 @@ export class VisitorChat {
 function pendingView(
   p: PendingSend,
   upload: { preview: PendingMessage['preview']; progress: number } | undefined,
-  t: Translate,
+  t: CoreTranslate,
 ): PendingMessage {
   let error: string | null = null;
   if (p.error?.step === 'upload') error = t('uploadFailed') + ' ' + p.error.message;

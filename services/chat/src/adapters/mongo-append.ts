@@ -3,6 +3,7 @@ import type { Attachment, ChatId, ClientId } from '@parley/contracts';
 import {
   attachmentClaim,
   attachmentRefused,
+  countsInList,
   messageCreatedAt,
   publicAttachment,
   unarchives,
@@ -145,6 +146,7 @@ export class MongoMessageWriter {
         updated_at: createdAt,
         client_id: input.client_id,
         attachments,
+        ...(input.event ? { event: input.event } : {}),
         published: false,
       };
       try {
@@ -168,10 +170,34 @@ export class MongoMessageWriter {
     throw new Error(`could not allocate a seq in chat ${input.chat_id}`);
   }
 
-  /** The chat summary only moves forward, so concurrent appends converge on the newest message. */
+  /**
+   * The chat summary only moves forward, so concurrent appends converge on the newest message.
+   * The list's preview follows the newest visitor or operator message (last_said_seq), not a
+   * system line; a chat stored before that field counts its last message as said.
+   */
   private async advanceChat(input: NewMessage, inserted: MessageDoc): Promise<AppendResult> {
     const seq = inserted.seq;
     const isNewer = { $lt: ['$last_seq', seq] };
+    const saidSeq = { $ifNull: ['$last_said_seq', '$last_seq'] };
+    const said = countsInList(input.sender_type);
+    const isNewerSaid = { $lt: [saidSeq, seq] };
+    const listSummary = said
+      ? {
+          last_message_preview: {
+            $cond: [isNewerSaid, { $literal: input.preview }, '$last_message_preview'],
+          },
+          last_message_sender: {
+            $cond: [isNewerSaid, { $literal: input.sender_type }, '$last_message_sender'],
+          },
+          last_said_seq: { $max: [saidSeq, seq] },
+          message_count: { $add: [{ $ifNull: ['$message_count', '$last_seq'] }, 1] },
+        }
+      : {
+          last_message_preview: '$last_message_preview',
+          last_message_sender: '$last_message_sender',
+          last_said_seq: saidSeq,
+          message_count: { $ifNull: ['$message_count', '$last_seq'] },
+        };
     const before = await this.chats.findOneAndUpdate(
       { _id: input.chat_id },
       [
@@ -181,12 +207,7 @@ export class MongoMessageWriter {
             last_message_at: {
               $cond: [isNewer, { $literal: inserted.created_at }, '$last_message_at'],
             },
-            last_message_preview: {
-              $cond: [isNewer, { $literal: input.preview }, '$last_message_preview'],
-            },
-            last_message_sender: {
-              $cond: [isNewer, { $literal: input.sender_type }, '$last_message_sender'],
-            },
+            ...listSummary,
             last_user_seq:
               input.sender_type === 'user' ? { $max: ['$last_user_seq', seq] } : '$last_user_seq',
             archived_at: input.unarchive ? null : '$archived_at',

@@ -8,6 +8,7 @@ import type {
   OperatorId,
   SenderType,
   SupportMessage,
+  SystemEvent,
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
@@ -39,6 +40,10 @@ export interface ChatDoc {
   updated_at: Date;
   last_seq: number;
   last_user_seq: number;
+  /** Visitor and operator messages (absent on chats stored before it was counted). */
+  message_count?: number;
+  /** Seq of the message the preview shows (absent on chats stored before system lines were skipped). */
+  last_said_seq?: number;
   last_message_preview: string | null;
   last_message_sender: SenderType | null;
   read_up_to_seq: number;
@@ -58,6 +63,7 @@ export interface MessageDoc {
   updated_at: Date;
   client_id: string | null;
   attachments: Attachment[];
+  event?: SystemEvent;
   published: boolean;
 }
 
@@ -122,6 +128,8 @@ export function toChat(d: ChatDoc): ChatRecord {
     updated_at: iso(d.updated_at),
     last_seq: d.last_seq ?? 0,
     last_user_seq: d.last_user_seq ?? 0,
+    // Chats stored before the count: every message counted (system lines included).
+    message_count: d.message_count ?? d.last_seq ?? 0,
     last_message_preview: d.last_message_preview ?? null,
     last_message_sender: d.last_message_sender ?? null,
     read_up_to_seq: d.read_up_to_seq ?? 0,
@@ -142,6 +150,7 @@ export function toMessage(d: MessageDoc): SupportMessage {
     client_id: (d.client_id ?? null) as ClientId | null,
     seq: d.seq,
     attachments: d.attachments ?? [],
+    ...(d.event ? { event: d.event } : {}),
   };
 }
 
@@ -204,6 +213,8 @@ export function newChatDoc(
     updated_at: now,
     last_seq: 0,
     last_user_seq: 0,
+    message_count: 0,
+    last_said_seq: 0,
     last_message_preview: null,
     last_message_sender: null,
     read_up_to_seq: 0,

@@ -2,6 +2,7 @@ import type { Attachment, MessageId } from '@parley/contracts';
 import {
   attachmentClaim,
   attachmentRefused,
+  listSummaryAfter,
   messageCreatedAt,
   publicAttachment,
   unarchives,
@@ -139,8 +140,8 @@ export class SqliteMessageWriter {
     this.sql.run(
       `INSERT INTO support_messages
          (id, chat_id, seq, content, sender_type, sender_id, sender_name, read_at, created_at, updated_at,
-          client_id, attachments, published)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, 0)`,
+          client_id, attachments, event, published)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0)`,
       input.id,
       input.chat_id,
       seq,
@@ -152,19 +153,22 @@ export class SqliteMessageWriter {
       createdAt,
       input.client_id,
       JSON.stringify(attachments),
+      input.event ? JSON.stringify(input.event) : null,
     );
     for (const a of attachments) {
       this.sql.run('UPDATE attachments SET message_id = ? WHERE id = ?', input.id, a.id);
     }
     const unarchived = unarchives(input.unarchive, chat.archived_at);
+    const summary = listSummaryAfter(chat, input);
     this.sql.run(
       `UPDATE support_chats SET last_seq = ?, last_message_at = ?, last_message_preview = ?,
-         last_message_sender = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
+         last_message_sender = ?, message_count = ?, last_user_seq = ?, archived_at = ?, updated_at = ?
        WHERE id = ?`,
       seq,
       createdAt,
-      input.preview,
-      input.sender_type,
+      summary.last_message_preview,
+      summary.last_message_sender,
+      summary.message_count,
       input.sender_type === 'user' ? seq : chat.last_user_seq,
       unarchived ? null : chat.archived_at,
       createdAt,

@@ -6,6 +6,7 @@ import type {
   MessageId,
   OperatorId,
   SupportMessage,
+  SystemEvent,
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
@@ -89,7 +90,43 @@ CREATE TABLE IF NOT EXISTS operators (
 CREATE UNIQUE INDEX IF NOT EXISTS operators_email ON operators (email);
 `;
 
+/**
+ * Columns added after the first release: added to existing files on start (and filled from what
+ * is stored), so a store created by an older version keeps working. New files get them the
+ * same way, right after SCHEMA.
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{
+  table: string;
+  column: string;
+  ddl: string;
+  backfill?: string;
+}> = [
+  {
+    table: 'support_chats',
+    column: 'message_count',
+    ddl: 'ALTER TABLE support_chats ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0',
+    backfill: `UPDATE support_chats SET message_count = (SELECT COUNT(*) FROM support_messages m
+                 WHERE m.chat_id = support_chats.id AND m.sender_type <> 'system')`,
+  },
+  {
+    table: 'support_messages',
+    column: 'event',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN event TEXT',
+  },
+];
+
 export type Row = Record<string, SQLInputValue>;
+
+/** Creates what is missing: the tables of SCHEMA, then each of ADDED_COLUMNS (with its backfill). */
+export function applySchema(sql: { exec(text: string): void; all(text: string): Row[] }): void {
+  sql.exec(SCHEMA);
+  for (const added of ADDED_COLUMNS) {
+    const columns = sql.all(`PRAGMA table_info(${added.table})`);
+    if (columns.some((c) => c.name === added.column)) continue;
+    sql.exec(added.ddl);
+    if (added.backfill) sql.exec(added.backfill);
+  }
+}
 
 function str(v: SQLInputValue | undefined): string {
   return String(v);
@@ -115,6 +152,7 @@ export function toChat(r: Row): ChatRecord {
     created_at: str(r.created_at),
     updated_at: str(r.updated_at),
     last_seq: num(r.last_seq),
+    message_count: num(r.message_count),
     last_user_seq: num(r.last_user_seq),
     last_message_preview: strOrNull(r.last_message_preview),
     last_message_sender: strOrNull(r.last_message_sender) as ChatRecord['last_message_sender'],
@@ -136,6 +174,7 @@ export function toMessage(r: Row): SupportMessage {
     client_id: strOrNull(r.client_id) as SupportMessage['client_id'],
     seq: num(r.seq),
     attachments: JSON.parse(str(r.attachments)) as Attachment[],
+    ...(r.event ? { event: JSON.parse(str(r.event)) as SystemEvent } : {}),
   };
 }
 

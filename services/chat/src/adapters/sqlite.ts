@@ -24,7 +24,7 @@ import type {
 import { SqliteMessageWriter } from './sqlite-append.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
-  SCHEMA,
+  applySchema,
   num,
   toAttachmentRecord,
   toChat,
@@ -56,7 +56,7 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async init(): Promise<void> {
-    this.sql.tx(() => this.sql.exec(SCHEMA));
+    this.sql.tx(() => applySchema(this.sql));
   }
 
   async ping(): Promise<boolean> {

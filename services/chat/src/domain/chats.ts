@@ -160,6 +160,11 @@ export class ChatDomain {
         content: 'must not be blank',
       });
     }
+    if (req.event && req.sender_type !== 'system') {
+      throw new AppError('bad_request', 'Invalid request: only system messages carry an event', {
+        event: 'only on system messages',
+      });
+    }
     const attachmentIds = [...new Set(req.attachment_ids)];
     const attachments: AttachmentRecord[] = [];
     for (const id of attachmentIds) {
@@ -181,6 +186,7 @@ export class ChatDomain {
       sender_name: req.sender_name,
       client_id: req.client_id,
       attachment_ids: attachmentIds,
+      ...(req.event ? { event: req.event } : {}),
       preview: messagePreview(req.content, attachments),
       unarchive: req.sender_type === 'user',
       now: this.nowIso(),

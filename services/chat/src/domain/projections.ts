@@ -48,7 +48,7 @@ export function toListItem(chat: ChatRecord): SupportChatListItem {
     last_message_at: chat.last_message_at,
     last_message_preview: chat.last_message_preview,
     last_message_sender: chat.last_message_sender,
-    message_count: chat.last_seq,
+    message_count: chat.message_count,
     unread: unreadForAdmin(chat),
     archived: chat.archived_at !== null,
     last_seq: chat.last_seq,

@@ -3,6 +3,8 @@ import type { AttachmentId, ChatId, MessageId, UserId } from '@parley/contracts'
 import {
   attachmentClaim,
   attachmentRefused,
+  countsInList,
+  listSummaryAfter,
   mergeVisitor,
   messageCreatedAt,
   notifyClaimRefusal,
@@ -84,6 +86,27 @@ describe('message rules', () => {
     expect(unarchives(true, '2026-01-01T00:00:00.000Z')).toBe(true);
     expect(unarchives(true, null)).toBe(false);
     expect(unarchives(false, '2026-01-01T00:00:00.000Z')).toBe(false);
+  });
+
+  it('leaves the list preview, its sender and the count as they were for a system line', () => {
+    const chat = {
+      message_count: 3,
+      last_message_preview: 'thanks',
+      last_message_sender: 'user',
+    } as const;
+    expect(countsInList('system')).toBe(false);
+    expect(
+      listSummaryAfter(chat, { sender_type: 'system', preview: 'Anna joined the chat' }),
+    ).toEqual(chat);
+    expect(listSummaryAfter(chat, { sender_type: 'admin', preview: 'hello' })).toEqual({
+      message_count: 4,
+      last_message_preview: 'hello',
+      last_message_sender: 'admin',
+    });
+    expect(listSummaryAfter(chat, { sender_type: 'user', preview: '[image]' })).toMatchObject({
+      message_count: 4,
+      last_message_sender: 'user',
+    });
   });
 });
 

@@ -3,9 +3,9 @@
  * the queries (how to read and write atomically on their database); what the answer is comes
  * from here, so SQLite and MongoDB cannot drift apart. docs/PRODUCT.md states them in prose.
  */
-import type { Attachment, ChatId, MessageId, VisitorProfile } from '@parley/contracts';
+import type { Attachment, ChatId, MessageId, SenderType, VisitorProfile } from '@parley/contracts';
 import type { NotifyClaimReason } from '@parley/contracts/nats';
-import type { AppendError, AttachmentRecord, ChatRecord, ChatStore } from './store.ts';
+import type { AppendError, AttachmentRecord, ChatRecord, ChatStore, NewMessage } from './store.ts';
 
 // ---------------------------------------------------------------- attachments
 
@@ -65,6 +65,33 @@ export function attachmentRefused(
  */
 export function messageCreatedAt(previousCreatedAt: string | null, now: string): string {
   return previousCreatedAt !== null && previousCreatedAt > now ? previousCreatedAt : now;
+}
+
+/**
+ * System lines (joined, transferred, closed…) are events, not conversation: the chat list's
+ * preview, its sender and the message count are about what visitors and operators said.
+ */
+export function countsInList(senderType: SenderType): boolean {
+  return senderType !== 'system';
+}
+
+/** The chat's list summary after a message is appended (a system line leaves it as it was). */
+export function listSummaryAfter(
+  chat: Pick<ChatRecord, 'message_count' | 'last_message_preview' | 'last_message_sender'>,
+  message: Pick<NewMessage, 'sender_type' | 'preview'>,
+): Pick<ChatRecord, 'message_count' | 'last_message_preview' | 'last_message_sender'> {
+  if (!countsInList(message.sender_type)) {
+    return {
+      message_count: chat.message_count,
+      last_message_preview: chat.last_message_preview,
+      last_message_sender: chat.last_message_sender,
+    };
+  }
+  return {
+    message_count: chat.message_count + 1,
+    last_message_preview: message.preview,
+    last_message_sender: message.sender_type,
+  };
 }
 
 /** A visitor's message reactivates an archived chat; the write says whether it did. */

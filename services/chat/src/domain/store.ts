@@ -9,6 +9,7 @@ import type {
   OperatorRole,
   SenderType,
   SupportMessage,
+  SystemEvent,
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
@@ -41,6 +42,9 @@ export interface ChatRecord {
   last_seq: number;
   /** Seq of the newest user message (0 when none). */
   last_user_seq: number;
+  /** Visitor and operator messages; system lines are not counted. */
+  message_count: number;
+  /** Of the newest visitor or operator message (system lines leave them as they were). */
   last_message_preview: string | null;
   last_message_sender: SenderType | null;
   /** The visitor read operator messages up to this seq. */
@@ -71,6 +75,8 @@ export interface NewMessage {
   sender_name: string | null;
   client_id: ClientId | null;
   attachment_ids: AttachmentId[];
+  /** System messages: what the line records, stored beside the English content. */
+  event?: SystemEvent;
   /** Preview for the chat list (already truncated by the domain). */
   preview: string;
   /** Clear archived_at in the same write (a visitor's message reactivates the chat). */

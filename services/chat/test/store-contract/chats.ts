@@ -155,6 +155,48 @@ export function messageCases(kit: ContractKit): void {
     expect(sys.message.client_id).toBeNull();
   });
 
+  it('stores a system line with its event; the list preview and count skip system lines', async () => {
+    const ctx = await setup();
+    const chat = await newChat(ctx);
+    await send(ctx, chat.id, 'hello');
+    const system = { sender_type: 'system' as const, client_id: null };
+    const joined = await send(ctx, chat.id, 'Anna joined the chat', {
+      ...system,
+      event: { kind: 'joined', operator_name: 'Anna' },
+    });
+    expect(joined.message.event).toEqual({ kind: 'joined', operator_name: 'Anna' });
+    await send(ctx, chat.id, 'Transferred from Anna to Boris', {
+      ...system,
+      event: { kind: 'transferred', from_name: 'Anna', to_name: 'Boris' },
+    });
+    // A line written before events existed: text only, read back as it was stored.
+    const old = await send(ctx, chat.id, 'Chat closed by the visitor', system);
+    expect(old.message).not.toHaveProperty('event');
+    expect(await ctx.domain.chatSummary(chat.id)).toMatchObject({
+      last_message_preview: 'hello',
+      last_message_sender: 'user',
+      message_count: 1,
+      last_seq: 4,
+    });
+    const history = await ctx.domain.messagesBefore(chat.id, 10, 10);
+    expect(history.messages.map((m) => m.event ?? null)).toEqual([
+      null,
+      { kind: 'joined', operator_name: 'Anna' },
+      { kind: 'transferred', from_name: 'Anna', to_name: 'Boris' },
+      null,
+    ]);
+    await send(ctx, chat.id, 'reply', { sender_type: 'admin', sender_name: 'Boris' });
+    expect(await ctx.domain.chatSummary(chat.id)).toMatchObject({
+      last_message_preview: 'reply',
+      last_message_sender: 'admin',
+      message_count: 2,
+    });
+    await expectAppError(
+      send(ctx, chat.id, 'not a system line', { event: { kind: 'left', operator_name: 'A' } }),
+      'bad_request',
+    );
+  });
+
   it('truncates the list preview to 100 characters', async () => {
     const ctx = await setup();
     const chat = await newChat(ctx);

@@ -11,7 +11,7 @@ export function createNatsChat(bus: Bus): ChatPort {
       const chat = await bus.request('chat.rpc.visitor_chat', { visitor, limit: 1 });
       return chat.id;
     },
-    async sendSystemMessage(chatId, text) {
+    async sendSystemMessage(chatId, text, event) {
       await bus.request('chat.rpc.send_message', {
         chat_id: chatId,
         content: text,
@@ -20,6 +20,7 @@ export function createNatsChat(bus: Bus): ChatPort {
         sender_id: null,
         sender_name: null,
         attachment_ids: [],
+        event,
       });
     },
     async sendOperatorMessage(chatId, operator, content) {

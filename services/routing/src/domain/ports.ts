@@ -9,6 +9,7 @@ import type {
   QueueEntry,
   RoutingSession,
   SupportMessage,
+  SystemEvent,
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
@@ -154,7 +155,7 @@ export interface RoutingStore {
 export interface ChatPort {
   getOperator(id: OperatorId): Promise<Operator | null>;
   visitorChatId(visitor: VisitorIdentity): Promise<ChatId>;
-  sendSystemMessage(chatId: ChatId, text: string): Promise<void>;
+  sendSystemMessage(chatId: ChatId, text: string, event: SystemEvent): Promise<void>;
   sendOperatorMessage(
     chatId: ChatId,
     operator: { id: OperatorId; name: string },

@@ -310,9 +310,9 @@ export class RoutingService {
     if (changes.queue) await emit('routing.evt.queue_changed', { queue: changes.queue });
     for (const operator of changes.operators)
       await emit('routing.evt.operator_changed', { operator });
-    for (const { chatId, text } of systemMessagesFor(changes)) {
+    for (const { chatId, text, event } of systemMessagesFor(changes)) {
       try {
-        await this.chat.sendSystemMessage(chatId, text);
+        await this.chat.sendSystemMessage(chatId, text, event);
       } catch (err) {
         // Routing state is already committed; the history line is the only thing missing.
         this.log.warn({ err, chatId }, 'could not record a system message');

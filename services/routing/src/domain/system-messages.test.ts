@@ -46,7 +46,13 @@ describe('history lines', () => {
         ],
       }),
     );
-    expect(lines).toEqual([{ chatId: chat, text: 'Transferred from Anna to Boris' }]);
+    expect(lines).toEqual([
+      {
+        chatId: chat,
+        text: 'Transferred from Anna to Boris',
+        event: { kind: 'transferred', from_name: 'Anna', to_name: 'Boris' },
+      },
+    ]);
   });
 
   it('records an operator leaving and the next one joining', () => {
@@ -73,6 +79,10 @@ describe('history lines', () => {
       }),
     );
     expect(lines.map((l) => l.text)).toEqual(['Anna left the chat', 'Boris joined the chat']);
+    expect(lines.map((l) => l.event)).toEqual([
+      { kind: 'left', operator_name: 'Anna' },
+      { kind: 'joined', operator_name: 'Boris' },
+    ]);
   });
 
   it('writes no join line for an invitation (the operator wrote first) and names who closed', () => {
@@ -91,5 +101,35 @@ describe('history lines', () => {
       }),
     );
     expect(lines.map((l) => l.text)).toEqual(['Chat closed by the visitor']);
+    expect(lines[0]?.event).toEqual({ kind: 'closed', by: 'visitor', operator_name: null });
+  });
+
+  it('records the operator who closed a chat and one returning it to the queue', () => {
+    const lines = systemMessagesFor(
+      changes({
+        unassigned: [
+          {
+            chatId: chat,
+            operatorId: anna.id,
+            operatorName: 'Anna',
+            reason: 'transferred',
+            toQueue: true,
+          },
+        ],
+        closed: [{ chatId: chat, byKind: 'operator', byName: 'Boris' }],
+      }),
+    );
+    expect(lines).toEqual([
+      {
+        chatId: chat,
+        text: 'Anna returned the chat to the queue',
+        event: { kind: 'returned_to_queue', operator_name: 'Anna' },
+      },
+      {
+        chatId: chat,
+        text: 'Chat closed by Boris',
+        event: { kind: 'closed', by: 'operator', operator_name: 'Boris' },
+      },
+    ]);
   });
 });
