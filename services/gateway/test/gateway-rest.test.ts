@@ -115,8 +115,8 @@ describe('live chat across two gateway replicas', () => {
   });
 });
 
-describe('REST endpoints', () => {
-  it('stores a message once per client_id and reads, marks read, archives and auto-unarchives', async () => {
+describe('REST endpoints: the visitor’s messages', () => {
+  it('stores a message once per client_id, refuses a blank one, polls the reply and marks it read', async () => {
     const visitor = await createVisitor(stack, { name: 'Rest Visitor' });
     const empty = await api<http.MessagesPage & { id: string; last_seq: number }>(
       stack.gatewayUrl,
@@ -199,7 +199,31 @@ describe('REST endpoints', () => {
       count: 1,
       up_to_seq: reply.body.message.seq,
     });
+  });
+});
 
+/** A visitor's chat with their question and an operator's answer. */
+async function answeredChat() {
+  const visitor = await createVisitor(stack, { name: 'Rest Visitor' });
+  const question = await api<http.SendMessageResponse>(
+    stack.gatewayUrl,
+    'POST',
+    '/api/support_chat/messages',
+    { token: visitor.token, body: { content: 'question', client_id: randomUUID() } },
+  );
+  expect(question.status).toBe(201);
+  const chatId = question.body.message.chat_id;
+  const reply = await api(stack.gatewayUrl, 'POST', `/api/admin/chats/${chatId}/messages`, {
+    token: admin.token,
+    body: { content: 'answer', client_id: randomUUID() },
+  });
+  expect(reply.status).toBe(201);
+  return { visitor, chatId };
+}
+
+describe('REST endpoints: the console’s chats', () => {
+  it('shows and lists a chat, archives it, brings it back on a visitor message, marks it viewed and unarchives', async () => {
+    const { visitor, chatId } = await answeredChat();
     const detail = await api<{ id: string; admin_viewed_at: string | null; messages: unknown[] }>(
       stack.gatewayUrl,
       'GET',
