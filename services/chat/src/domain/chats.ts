@@ -341,16 +341,7 @@ export class ChatDomain {
   /** GET /api/admin/chats/:id: the chat with its newest messages; opening it marks it viewed. */
   async adminChat(req: RpcRequestParsed<'chat.rpc.admin_chat'>): Promise<AdminSupportChat> {
     let chat = await this.requireChat(req.chat_id);
-    if (req.viewer) {
-      const now = this.nowIso();
-      chat = (await this.store.markViewed(req.chat_id, now)) ?? chat;
-      await this.store.markMentionsSeen(req.viewer, req.chat_id, now);
-      await this.events.publish(
-        'chat.evt.chat_viewed',
-        { chat_id: chat.id, operator_id: req.viewer, viewed_at: now, chat: toListItem(chat) },
-        `viewed:${chat.id}:${req.viewer}:${now}`,
-      );
-    }
+    if (req.viewer) chat = await this.markViewedChat(chat, req.viewer);
     const page = await this.store.messagesBefore(chat.id, null, req.limit, 'operator');
     return {
       id: chat.id,
@@ -371,6 +362,24 @@ export class ChatDomain {
   async mentionsOf(operatorId: OperatorId, limit: number): Promise<NoteMention[]> {
     const entries = await this.store.mentionsOf(operatorId, limit);
     return entries.map((e) => ({ chat_id: e.note.chat_id, note: e.note, seen_at: e.seen_at }));
+  }
+
+  /** The operator is looking at the chat: its visitor messages so far are no longer unread. */
+  async markViewed(req: RpcRequestParsed<'chat.rpc.mark_viewed'>): Promise<SupportChatListItem> {
+    const chat = await this.requireChat(req.chat_id);
+    return toListItem(await this.markViewedChat(chat, req.operator_id));
+  }
+
+  private async markViewedChat(chat: ChatRecord, viewer: OperatorId): Promise<ChatRecord> {
+    const now = this.nowIso();
+    const viewed = (await this.store.markViewed(chat.id, now)) ?? chat;
+    await this.store.markMentionsSeen(viewer, chat.id, now);
+    await this.events.publish(
+      'chat.evt.chat_viewed',
+      { chat_id: viewed.id, operator_id: viewer, viewed_at: now, chat: toListItem(viewed) },
+      `viewed:${viewed.id}:${viewer}:${now}`,
+    );
+    return viewed;
   }
 
   async setArchived(chatId: ChatId, archived: boolean): Promise<SupportChatListItem> {
