@@ -81,7 +81,26 @@ function chatRoutes(api: express.Router, deps: ConsoleDeps): void {
 
   route(api, routes.chatMessages, operators, async (req, res) => {
     const query = parse(http.MessagesQuery, queryOf(req), 'query');
-    res.json(await messagesPage(rpc, chatIdParam(req), query));
+    res.json(await messagesPage(rpc, chatIdParam(req), query, 'operator'));
+  });
+
+  route(api, routes.sendNote, operators, async (req, res) => {
+    const chatId = chatIdParam(req);
+    const body = parse(http.SendNoteBody, req.body, 'body');
+    // Any operator may annotate any chat they can open, assigned or not.
+    const result = await rpc('chat.rpc.send_message', {
+      chat_id: chatId,
+      content: body.content,
+      client_id: body.client_id,
+      attachment_ids: [],
+      internal: true,
+      ...senderOf(operatorOf(res)),
+    });
+    res.status(result.duplicate ? 200 : 201).json(result);
+  });
+
+  route(api, routes.mentions, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.mentions', { operator_id: operatorOf(res).operator_id }));
   });
 
   route(api, routes.sendMessage, operators, async (req, res) => {
