@@ -159,14 +159,9 @@ describe('internal notes', () => {
     expect(polled.status).toBe(200);
     expect(older.status).toBe(200);
     expect([polled.body, older.body].some(hasSecret)).toBe(false);
-    const list = await api<SupportChatListItem[]>(
-      stack.gatewayUrl,
-      'GET',
-      '/api/admin/chats',
-      {
-        token: admin.token,
-      },
-    );
+    const list = await api<SupportChatListItem[]>(stack.gatewayUrl, 'GET', '/api/admin/chats', {
+      token: admin.token,
+    });
     expect(list.body.find((c) => c.id === chatId)).toMatchObject({
       message_count: 2,
       last_message_preview: reply,
