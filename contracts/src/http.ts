@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
 import { IsoDate, OperatorId } from './ids.ts';
+import {
+  CannedListResponse,
+  CannedResponse,
+  CreateCannedBody,
+  UpdateCannedBody,
+} from './canned.ts';
 import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import { wellFormed } from './text.ts';
 import {
@@ -147,6 +153,7 @@ export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
 export { SendMessageBody, SendNoteBody };
+export { CannedListResponse, CannedResponse, CreateCannedBody, UpdateCannedBody };
 export const SendMessageRequest = SendMessageBody;
 export type SendMessageRequest = SendMessageBody;
 

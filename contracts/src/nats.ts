@@ -30,6 +30,7 @@ import {
   VisitorProfileUpdate,
 } from './http.ts';
 import { AssignmentReason, UnassignReason } from './ws.ts';
+import { CannedResponse, CannedResponseId, CreateCannedBody, UpdateCannedBody } from './canned.ts';
 
 /**
  * NATS subjects. Three kinds:
@@ -185,6 +186,23 @@ export const rpcCatalog = {
   'chat.rpc.mark_viewed': {
     request: z.extend(ChatRef, { operator_id: OperatorId }),
     response: SupportChatListItem,
+  },
+  // ---- chat service: canned replies (the domain applies the team/personal rights) ----
+  'chat.rpc.canned_list': {
+    request: z.object({ actor: Actor }),
+    response: z.array(CannedResponse),
+  },
+  'chat.rpc.canned_create': {
+    request: z.object({ actor: Actor, body: CreateCannedBody }),
+    response: CannedResponse,
+  },
+  'chat.rpc.canned_update': {
+    request: z.object({ actor: Actor, id: CannedResponseId, update: UpdateCannedBody }),
+    response: CannedResponse,
+  },
+  'chat.rpc.canned_delete': {
+    request: z.object({ actor: Actor, id: CannedResponseId }),
+    response: z.object({ deleted: z.literal(true) }),
   },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },

@@ -27,6 +27,7 @@ import {
   notifyClaimCases,
   operatorCases,
 } from './store-contract/console.ts';
+import { cannedCases } from './store-contract/canned.ts';
 import { noteCases } from './store-contract/notes.ts';
 
 export interface StoreHarness {
@@ -164,5 +165,6 @@ export function registerStoreContract(
     operatorCases(kit);
     attachmentCases(kit);
     noteCases(kit);
+    cannedCases(kit);
   });
 }

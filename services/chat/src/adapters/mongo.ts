@@ -1,6 +1,7 @@
 import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
 import type {
   AttachmentId,
+  CannedResponse,
   ChatId,
   MessageId,
   OperatorId,
@@ -24,6 +25,7 @@ import type {
   OperatorRecord,
 } from '../domain/store.ts';
 import { MongoMessageWriter } from './mongo-append.ts';
+import { MongoCanned, type CannedDoc } from './mongo-canned.ts';
 import { MongoMentions, type MentionDoc } from './mongo-mentions.ts';
 import { GridFsBlobs } from './mongo-blobs.ts';
 import { upsertVisitor } from './mongo-visitors.ts';
@@ -68,6 +70,7 @@ export class MongoChatStore implements ChatStore {
   private readonly attachments: Collection<AttachmentDoc>;
   private readonly operators: Collection<OperatorDoc>;
   private readonly mentions: MongoMentions;
+  private readonly canned: MongoCanned;
   private readonly writer: MongoMessageWriter;
 
   constructor(client: MongoClient, dbName: string) {
@@ -78,6 +81,7 @@ export class MongoChatStore implements ChatStore {
     this.messages = this.db.collection<MessageDoc>('support_messages');
     this.attachments = this.db.collection<AttachmentDoc>('attachments');
     this.operators = this.db.collection<OperatorDoc>('operators');
+    this.canned = new MongoCanned(this.db.collection<CannedDoc>('canned_responses'));
     this.mentions = new MongoMentions(
       this.db.collection<MentionDoc>('note_mentions'),
       this.messages,
@@ -101,6 +105,7 @@ export class MongoChatStore implements ChatStore {
       operators: this.operators,
     });
     await this.mentions.init();
+    await this.canned.init();
   }
 
   async ping(): Promise<boolean> {
@@ -365,6 +370,27 @@ export class MongoChatStore implements ChatStore {
 
   markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
     return this.mentions.markSeen(operatorId, chatId, now);
+  }
+
+  // ---- canned replies ----
+
+  listCanned(ownerId: OperatorId): Promise<CannedResponse[]> {
+    return this.canned.list(ownerId);
+  }
+  getCanned(id: string): Promise<CannedResponse | null> {
+    return this.canned.get(id);
+  }
+  insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'> {
+    return this.canned.insert(record);
+  }
+  updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null> {
+    return this.canned.update(id, update);
+  }
+  deleteCanned(id: string): Promise<boolean> {
+    return this.canned.delete(id);
   }
 
   // ---- attachments ----

@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type {
   AttachmentId,
+  CannedResponse,
   ChatId,
   MessageId,
   OperatorId,
@@ -24,6 +25,7 @@ import type {
   OperatorRecord,
 } from '../domain/store.ts';
 import { SqliteMessageWriter } from './sqlite-append.ts';
+import { SqliteCanned } from './sqlite-canned.ts';
 import { SqliteMentions } from './sqlite-mentions.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
@@ -53,17 +55,20 @@ export class SqliteChatStore implements ChatStore {
   private readonly sql: SqliteDb;
   private readonly writer: SqliteMessageWriter;
   private readonly mentions: SqliteMentions;
+  private readonly canned: SqliteCanned;
 
   constructor(filePath: string, opts: { busyTimeoutMs?: number } = {}) {
     this.sql = new SqliteDb(filePath, opts.busyTimeoutMs ?? 10_000);
     this.writer = new SqliteMessageWriter(this.sql);
     this.mentions = new SqliteMentions(this.sql);
+    this.canned = new SqliteCanned(this.sql);
   }
 
   async init(): Promise<void> {
     this.sql.tx(() => {
       applySchema(this.sql);
       this.mentions.init();
+      this.canned.init();
     });
   }
 
@@ -335,6 +340,27 @@ export class SqliteChatStore implements ChatStore {
 
   async markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
     return this.mentions.markSeen(operatorId, chatId, now);
+  }
+
+  // ---- canned replies ----
+
+  async listCanned(ownerId: OperatorId): Promise<CannedResponse[]> {
+    return this.canned.list(ownerId);
+  }
+  async getCanned(id: string): Promise<CannedResponse | null> {
+    return this.canned.get(id);
+  }
+  async insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'> {
+    return this.canned.insert(record);
+  }
+  async updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null> {
+    return this.sql.tx(() => this.canned.update(id, update));
+  }
+  async deleteCanned(id: string): Promise<boolean> {
+    return this.canned.delete(id);
   }
 
   // ---- attachments ----

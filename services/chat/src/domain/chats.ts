@@ -25,6 +25,7 @@ import type {
 import { OperatorAccounts } from './operators.ts';
 import { decodeCursor, encodeCursor, messagePreview, toListItem } from './projections.ts';
 import { attachmentClaim, publicAttachment } from './rules.ts';
+import { CannedReplies } from './canned.ts';
 import { mentionedOperators } from './mentions.ts';
 import type { AttachmentRecord, ChatRecord, ChatStore, MessageAudience } from './store.ts';
 
@@ -54,12 +55,15 @@ export class ChatDomain {
 
   /** Operator accounts: sign-in, creation, updates, the bootstrapped admin. */
   readonly operators: OperatorAccounts;
+  /** Team and personal canned replies. */
+  readonly canned: CannedReplies;
 
   constructor(deps: { store: ChatStore; events: EventPublisher; clock?: Clock }) {
     this.store = deps.store;
     this.events = deps.events;
     this.clock = deps.clock ?? systemClock;
     this.operators = new OperatorAccounts({ ...deps, clock: this.clock });
+    this.canned = new CannedReplies({ store: this.store, clock: this.clock });
   }
 
   private nowIso(): string {

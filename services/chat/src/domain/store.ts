@@ -1,5 +1,6 @@
 import type {
   Attachment,
+  CannedResponse,
   AttachmentId,
   ChatId,
   ClientId,
@@ -229,6 +230,19 @@ export interface ChatStore {
   mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]>;
   /** The operator opened the chat: its mentions of them are seen. Returns how many changed. */
   markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number>;
+
+  // ---- canned replies ----
+  /** Team replies and the owner's personal ones, by shortcut. */
+  listCanned(ownerId: OperatorId): Promise<CannedResponse[]>;
+  getCanned(id: string): Promise<CannedResponse | null>;
+  /** 'shortcut_taken' when the same scope and owner already has this shortcut (case-insensitive). */
+  insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'>;
+  updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null>;
+  /** True when it existed. */
+  deleteCanned(id: string): Promise<boolean>;
 
   // ---- attachments (metadata; bytes live in an AttachmentBlobs) ----
   insertAttachment(record: AttachmentRecord): Promise<void>;

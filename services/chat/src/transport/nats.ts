@@ -85,6 +85,10 @@ export function serveChatRpc(
     serve('chat.rpc.admin_chat', (req) => domain.adminChat(req), q),
     serve('chat.rpc.mentions', (req) => domain.mentionsOf(req.operator_id, req.limit), q),
     serve('chat.rpc.mark_viewed', (req) => domain.markViewed(req), q),
+    serve('chat.rpc.canned_list', (req) => domain.canned.list(req), q),
+    serve('chat.rpc.canned_create', (req) => domain.canned.create(req), q),
+    serve('chat.rpc.canned_update', (req) => domain.canned.update(req), q),
+    serve('chat.rpc.canned_delete', (req) => domain.canned.delete(req), q),
     serve('chat.rpc.archive', (req) => domain.setArchived(req.chat_id, true), q),
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(

@@ -2,6 +2,7 @@ import type express from 'express';
 import type { Request } from 'express';
 import { AppError } from '@parley/contracts/errors';
 import { ChatId, OperatorId, UserId, type Operator } from '@parley/contracts/models';
+import { CannedResponseId } from '@parley/contracts/canned';
 import * as http from '@parley/contracts/http';
 import type { Logger } from '@parley/runtime';
 import type { ChatAccess } from '../domain/access.ts';
@@ -22,6 +23,33 @@ export function consoleRoutes(api: express.Router, deps: ConsoleDeps): void {
   chatRoutes(api, deps);
   accountRoutes(api, deps);
   routingRoutes(api, deps);
+  cannedRoutes(api, deps);
+}
+
+/** Canned replies: the chat service applies the team/personal rights for the acting operator. */
+function cannedRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators } = deps.guards;
+  const idParam = (req: Request) => parse(CannedResponseId, req.params.id, 'canned reply id');
+  route(api, routes.listCanned, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.canned_list', { actor: actorOf(operatorOf(res)) }));
+  });
+  route(api, routes.createCanned, operators, async (req, res) => {
+    const body = parse(http.CreateCannedBody, req.body, 'body');
+    res
+      .status(201)
+      .json(await rpc('chat.rpc.canned_create', { actor: actorOf(operatorOf(res)), body }));
+  });
+  route(api, routes.updateCanned, operators, async (req, res) => {
+    const id = idParam(req);
+    const update = parse(http.UpdateCannedBody, req.body, 'body');
+    res.json(await rpc('chat.rpc.canned_update', { actor: actorOf(operatorOf(res)), id, update }));
+  });
+  route(api, routes.deleteCanned, operators, async (req, res) => {
+    const id = idParam(req);
+    await rpc('chat.rpc.canned_delete', { actor: actorOf(operatorOf(res)), id });
+    res.status(204).end();
+  });
 }
 
 function loginRoute(api: express.Router, deps: ConsoleDeps): void {
