@@ -372,6 +372,26 @@ export const consoleRoutes = {
   /** `<img src>`/`<audio src>` URL; the token may come as `?token=` since media cannot send headers. */
   attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
   wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
+  /** Team replies and the caller's own personal ones. */
+  listCanned: {
+    method: 'GET',
+    path: '/api/admin/canned_responses',
+    response: CannedListResponse,
+  },
+  /** Team replies: admins only. */
+  createCanned: {
+    method: 'POST',
+    path: '/api/admin/canned_responses',
+    body: CreateCannedBody,
+    response: CannedResponse,
+  },
+  updateCanned: {
+    method: 'PATCH',
+    path: '/api/admin/canned_responses/:id',
+    body: UpdateCannedBody,
+    response: CannedResponse,
+  },
+  deleteCanned: { method: 'DELETE', path: '/api/admin/canned_responses/:id' },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;
 
