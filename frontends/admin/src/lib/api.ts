@@ -190,4 +190,9 @@ export const api = {
   updateOperator: (id: OperatorId, body: http.UpdateOperatorRequest) =>
     call('updateOperator', { params: { operator_id: id }, body }),
   outbox: () => call('outbox'),
+  listCanned: () => call('listCanned'),
+  createCanned: (body: http.CreateCannedBody) => call('createCanned', { body }),
+  updateCanned: (id: string, body: http.UpdateCannedBody) =>
+    call('updateCanned', { params: { id }, body }),
+  deleteCanned: (id: string) => call('deleteCanned', { params: { id } }),
 };

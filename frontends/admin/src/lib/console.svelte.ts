@@ -1,6 +1,7 @@
 import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type {
+  CannedResponse,
   ChatId,
   NoteMention,
   OnlineVisitor,
@@ -63,6 +64,26 @@ class ConsoleState {
   operators = $state<OperatorPresence[]>([]);
   visitors = $state<OnlineVisitor[]>([]);
   typing = new SvelteMap<ChatId, TypingState>();
+  /** Team and my personal canned replies (loaded when first needed). */
+  canned = $state<CannedResponse[]>([]);
+  private cannedLoad: Promise<void> | null = null;
+
+  /** Loads the canned replies once per console session (reload with force after edits). */
+  loadCanned(force = false): Promise<void> {
+    if (!this.cannedLoad || force) {
+      this.cannedLoad = api.listCanned().then(
+        (replies) => {
+          this.canned = replies;
+        },
+        (err: unknown) => {
+          this.cannedLoad = null;
+          reportError(err);
+        },
+      );
+    }
+    return this.cannedLoad;
+  }
+
   /** Notes mentioning me, newest first (the Mentions view); unread until I open the chat. */
   mentions = $state<NoteMention[]>([]);
   /** The chat open in the detail page: its incoming messages are not "unread" for me. */
@@ -135,6 +156,8 @@ class ConsoleState {
     this.pages = { active: freshPage(), archived: freshPage() };
     this.me = null;
     this.welcomes = 0;
+    this.canned = [];
+    this.cannedLoad = null;
   }
 
   /** Routing state and the first page of each loaded list (after start and after a reconnect). */

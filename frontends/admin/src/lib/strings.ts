@@ -109,6 +109,8 @@ export const en = {
   visitor: 'Visitor',
   composerPlaceholder: 'Type a reply… (Enter to send, Shift+Enter for a new line)',
   send: 'Send',
+  cannedReplies: 'Canned replies',
+  cannedPersonal: 'personal',
   noteToggle: 'Note',
   noteToggleTitle: 'Write an internal note instead of a reply (Alt+T)',
   noteLabel: 'Note — only your team sees this',
