@@ -230,7 +230,18 @@ export const en = {
   notFound: 'Not found.',
 
   // shortcuts
-  shortcutsHint: 'Shortcuts: Alt+N next unread chat · Enter send · Shift+Enter new line',
+  shortcutsHint: 'Shortcuts: ? all shortcuts · Alt+N next unread chat · Enter send',
+  shortcutsTitle: 'Keyboard shortcuts',
+  shortcutList: [
+    ['?', 'Show or hide this list'],
+    ['Alt+N', 'Next chat that needs an answer'],
+    ['Alt+↓ / Alt+↑', 'Next / previous chat in the list'],
+    ['/', 'Canned replies (at the start of the composer); ↑ ↓ choose, Enter inserts, Esc closes'],
+    ['Alt+/', 'Open the canned replies'],
+    ['Alt+T', 'Toggle between reply and internal note'],
+    ['Enter', 'Send'],
+    ['Shift+Enter', 'New line'],
+  ] as const,
 };
 
 export type Strings = typeof en;
