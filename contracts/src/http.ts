@@ -12,6 +12,7 @@ import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
+  Label,
   MessageContent,
   SendMessageBody,
   SendNoteBody,
@@ -162,6 +163,8 @@ export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
 export const ChatListQuery = z.strictObject({
   archived: z._default(z.enum(['true', 'false']), 'false'),
+  /** Only chats carrying this label id. */
+  label: z.optional(/* @__PURE__ */ z.string().check(z.uuid())),
   cursor: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
   limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
 });
@@ -177,6 +180,22 @@ export const MarkViewedResponse = SupportChatListItem;
 
 /** GET /api/admin/mentions: notes mentioning the signed-in operator, newest first. */
 export const MentionsResponse = z.array(NoteMention);
+
+// ---- labels ----
+export const CreateLabelBody = z.strictObject({
+  name: /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(40)),
+  color: /* @__PURE__ */ z
+    .string()
+    .check(z.regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a hex colour such as #3b82f6')),
+});
+export type CreateLabelBody = z.infer<typeof CreateLabelBody>;
+export const SetChatLabelsBody = z.strictObject({
+  labels: /* @__PURE__ */ z
+    .array(/* @__PURE__ */ z.string().check(z.uuid()))
+    .check(z.maxLength(20)),
+});
+export type SetChatLabelsBody = z.infer<typeof SetChatLabelsBody>;
+export const LabelListResponse = z.array(Label);
 
 // ---- attachments ----
 export const AttachmentResponse = Attachment;
@@ -392,6 +411,23 @@ export const consoleRoutes = {
     response: CannedResponse,
   },
   deleteCanned: { method: 'DELETE', path: '/api/admin/canned_responses/:id' },
+  listLabels: { method: 'GET', path: '/api/admin/labels', response: LabelListResponse },
+  /** Admins only. */
+  createLabel: {
+    method: 'POST',
+    path: '/api/admin/labels',
+    body: CreateLabelBody,
+    response: Label,
+  },
+  /** Admins only; the label also leaves every chat. */
+  deleteLabel: { method: 'DELETE', path: '/api/admin/labels/:id' },
+  /** Replaces the chat's labels; any operator. */
+  setChatLabels: {
+    method: 'PUT',
+    path: '/api/admin/chats/:chat_id/labels',
+    body: SetChatLabelsBody,
+    response: SupportChatListItem,
+  },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;
 

@@ -55,6 +55,16 @@ export const SystemEvent = z.discriminatedUnion('kind', [
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;
 
+/** A label operators put on chats; admins manage the set. */
+export const Label = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** A CSS hex colour, #rgb or #rrggbb. */
+  color: z.string(),
+  created_at: IsoDate,
+});
+export type Label = z.infer<typeof Label>;
+
 /** A message as clients see it (docs/PRODUCT.md, People and the model). */
 export const SupportMessage = z.object({
   id: MessageId,
@@ -118,6 +128,8 @@ export const SupportChatListItem = z.object({
   archived: z.boolean(),
   last_seq: nonNegativeInt(),
   created_at: IsoDate,
+  /** Ids of the chat's labels (GET /api/admin/labels names them); absent from older servers. */
+  labels: z.optional(z.array(z.string())),
 });
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 

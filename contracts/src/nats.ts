@@ -6,6 +6,7 @@ import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
+  Label,
   MessageContent,
   NoteMention,
   OnlineVisitor,
@@ -24,6 +25,7 @@ import {
   VisitorProfile,
 } from './models.ts';
 import {
+  CreateLabelBody,
   CreateOperatorRequest,
   MessagesPage,
   UpdateOperatorRequest,
@@ -159,6 +161,8 @@ export const rpcCatalog = {
       archived: z.boolean(),
       cursor: z.nullable(/* @__PURE__ */ z.string().check(z.maxLength(200))),
       limit: intBetween(1, 200),
+      /** Only chats carrying this label id. */
+      label: z.optional(z.string()),
     }),
     response: z.object({
       items: z.array(SupportChatListItem),
@@ -203,6 +207,17 @@ export const rpcCatalog = {
   'chat.rpc.canned_delete': {
     request: z.object({ actor: Actor, id: CannedResponseId }),
     response: z.object({ deleted: z.literal(true) }),
+  },
+  // ---- chat service: labels ----
+  'chat.rpc.label_list': { request: z.object({}), response: z.array(Label) },
+  'chat.rpc.label_create': { request: CreateLabelBody, response: Label },
+  'chat.rpc.label_delete': {
+    request: z.object({ id: z.string() }),
+    response: z.object({ deleted: z.literal(true) }),
+  },
+  'chat.rpc.set_chat_labels': {
+    request: z.extend(ChatRef, { labels: z.array(z.string()) }),
+    response: SupportChatListItem,
   },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },
@@ -317,6 +332,8 @@ export const eventCatalog = {
     chat: SupportChatListItem,
   }),
   'chat.evt.chat_archived': z.object({ chat: SupportChatListItem }),
+  /** A chat's labels changed. */
+  'chat.evt.chat_labels_changed': z.object({ chat: SupportChatListItem }),
   'chat.evt.chat_unarchived': z.object({ chat: SupportChatListItem }),
   'chat.evt.visitor_updated': z.object({ profile: VisitorProfile }),
   'chat.evt.operator_changed': z.object({ operator: Operator }),

@@ -28,6 +28,7 @@ import {
   operatorCases,
 } from './store-contract/console.ts';
 import { cannedCases } from './store-contract/canned.ts';
+import { labelCases } from './store-contract/labels.ts';
 import { noteCases } from './store-contract/notes.ts';
 
 export interface StoreHarness {
@@ -166,5 +167,6 @@ export function registerStoreContract(
     attachmentCases(kit);
     noteCases(kit);
     cannedCases(kit);
+    labelCases(kit);
   });
 }

@@ -28,6 +28,8 @@ export interface VisitorDoc {
 
 export interface ChatDoc {
   _id: string;
+  /** Label ids; absent on chats stored before labels. */
+  labels?: string[];
   user_id: string;
   user_email: string | null;
   user_name: string | null;
@@ -137,6 +139,7 @@ export function toChat(d: ChatDoc): ChatRecord {
     last_message_sender: d.last_message_sender ?? null,
     read_up_to_seq: d.read_up_to_seq ?? 0,
     notified_seq: d.notified_seq ?? 0,
+    labels: d.labels ?? [],
   };
 }
 

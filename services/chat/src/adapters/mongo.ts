@@ -2,6 +2,7 @@ import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
 import type {
   AttachmentId,
   CannedResponse,
+  Label,
   ChatId,
   MessageId,
   OperatorId,
@@ -26,6 +27,7 @@ import type {
 } from '../domain/store.ts';
 import { MongoMessageWriter } from './mongo-append.ts';
 import { MongoCanned, type CannedDoc } from './mongo-canned.ts';
+import { MongoLabels, type LabelDoc } from './mongo-labels.ts';
 import { MongoMentions, type MentionDoc } from './mongo-mentions.ts';
 import { GridFsBlobs } from './mongo-blobs.ts';
 import { upsertVisitor } from './mongo-visitors.ts';
@@ -71,6 +73,7 @@ export class MongoChatStore implements ChatStore {
   private readonly operators: Collection<OperatorDoc>;
   private readonly mentions: MongoMentions;
   private readonly canned: MongoCanned;
+  private readonly labels: MongoLabels;
   private readonly writer: MongoMessageWriter;
 
   constructor(client: MongoClient, dbName: string) {
@@ -81,6 +84,7 @@ export class MongoChatStore implements ChatStore {
     this.messages = this.db.collection<MessageDoc>('support_messages');
     this.attachments = this.db.collection<AttachmentDoc>('attachments');
     this.operators = this.db.collection<OperatorDoc>('operators');
+    this.labels = new MongoLabels(this.db.collection<LabelDoc>('labels'));
     this.canned = new MongoCanned(this.db.collection<CannedDoc>('canned_responses'));
     this.mentions = new MongoMentions(
       this.db.collection<MentionDoc>('note_mentions'),
@@ -106,6 +110,8 @@ export class MongoChatStore implements ChatStore {
     });
     await this.mentions.init();
     await this.canned.init();
+    await this.labels.init();
+    await this.chats.createIndexes([{ key: { labels: 1 }, name: 'labels' }]);
   }
 
   async ping(): Promise<boolean> {
@@ -156,11 +162,13 @@ export class MongoChatStore implements ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    label?: string;
   }): Promise<ChatRecord[]> {
     const filter: Filter<ChatDoc> = {
       last_message_at: { $ne: null },
       archived_at: input.archived ? { $ne: null } : null,
     };
+    if (input.label) filter.labels = input.label;
     if (input.after) {
       const at = date(input.after.last_message_at);
       filter.$or = [
@@ -174,6 +182,26 @@ export class MongoChatStore implements ChatStore {
       .limit(input.limit)
       .toArray();
     return docs.map(toChat);
+  }
+
+  async setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null> {
+    const doc = await this.chats.findOneAndUpdate(
+      { _id: chatId },
+      { $set: { labels, updated_at: date(now) } },
+      { returnDocument: 'after' },
+    );
+    return doc ? toChat(doc) : null;
+  }
+  listLabels(): Promise<Label[]> {
+    return this.labels.list();
+  }
+  insertLabel(label: Label): Promise<Label | 'name_taken'> {
+    return this.labels.insert(label);
+  }
+  async deleteLabel(id: string): Promise<boolean> {
+    const gone = await this.labels.delete(id);
+    if (gone) await this.chats.updateMany({ labels: id }, { $pull: { labels: id } });
+    return gone;
   }
 
   async setArchived(

@@ -123,6 +123,11 @@ export const ADDED_COLUMNS: ReadonlyArray<{
     column: 'mentions',
     ddl: 'ALTER TABLE support_messages ADD COLUMN mentions TEXT',
   },
+  {
+    table: 'support_chats',
+    column: 'labels',
+    ddl: "ALTER TABLE support_chats ADD COLUMN labels TEXT NOT NULL DEFAULT '[]'",
+  },
 ];
 
 export type Row = Record<string, SQLInputValue>;
@@ -168,6 +173,7 @@ export function toChat(r: Row): ChatRecord {
     last_message_sender: strOrNull(r.last_message_sender) as ChatRecord['last_message_sender'],
     read_up_to_seq: num(r.read_up_to_seq),
     notified_seq: num(r.notified_seq),
+    labels: JSON.parse(str(r.labels ?? '[]')) as string[],
   };
 }
 

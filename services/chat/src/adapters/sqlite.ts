@@ -2,6 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type {
   AttachmentId,
   CannedResponse,
+  Label,
   ChatId,
   MessageId,
   OperatorId,
@@ -26,6 +27,7 @@ import type {
 } from '../domain/store.ts';
 import { SqliteMessageWriter } from './sqlite-append.ts';
 import { SqliteCanned } from './sqlite-canned.ts';
+import { SqliteLabels } from './sqlite-labels.ts';
 import { SqliteMentions } from './sqlite-mentions.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
@@ -56,12 +58,14 @@ export class SqliteChatStore implements ChatStore {
   private readonly writer: SqliteMessageWriter;
   private readonly mentions: SqliteMentions;
   private readonly canned: SqliteCanned;
+  private readonly labels: SqliteLabels;
 
   constructor(filePath: string, opts: { busyTimeoutMs?: number } = {}) {
     this.sql = new SqliteDb(filePath, opts.busyTimeoutMs ?? 10_000);
     this.writer = new SqliteMessageWriter(this.sql);
     this.mentions = new SqliteMentions(this.sql);
     this.canned = new SqliteCanned(this.sql);
+    this.labels = new SqliteLabels(this.sql);
   }
 
   async init(): Promise<void> {
@@ -69,6 +73,7 @@ export class SqliteChatStore implements ChatStore {
       applySchema(this.sql);
       this.mentions.init();
       this.canned.init();
+      this.labels.init();
     });
   }
 
@@ -144,6 +149,19 @@ export class SqliteChatStore implements ChatStore {
     });
   }
 
+  async setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null> {
+    return this.labels.setOnChat(chatId, labels, now);
+  }
+  async listLabels(): Promise<Label[]> {
+    return this.labels.list();
+  }
+  async insertLabel(label: Label): Promise<Label | 'name_taken'> {
+    return this.labels.insert(label);
+  }
+  async deleteLabel(id: string): Promise<boolean> {
+    return this.labels.delete(id);
+  }
+
   async getChat(chatId: ChatId): Promise<ChatRecord | null> {
     const row = this.sql.one('SELECT * FROM support_chats WHERE id = ?', chatId);
     return row ? toChat(row) : null;
@@ -153,6 +171,7 @@ export class SqliteChatStore implements ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    label?: string;
   }): Promise<ChatRecord[]> {
     const where = [
       'last_message_at IS NOT NULL',
@@ -162,6 +181,10 @@ export class SqliteChatStore implements ChatStore {
     if (input.after) {
       where.push('(last_message_at < ? OR (last_message_at = ? AND id < ?))');
       params.push(input.after.last_message_at, input.after.last_message_at, input.after.id);
+    }
+    if (input.label) {
+      where.push('EXISTS (SELECT 1 FROM json_each(support_chats.labels) WHERE value = ?)');
+      params.push(input.label);
     }
     params.push(input.limit);
     return this.sql

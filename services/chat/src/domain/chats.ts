@@ -26,6 +26,7 @@ import { OperatorAccounts } from './operators.ts';
 import { decodeCursor, encodeCursor, messagePreview, toListItem } from './projections.ts';
 import { attachmentClaim, publicAttachment } from './rules.ts';
 import { CannedReplies } from './canned.ts';
+import { ChatLabels } from './labels.ts';
 import { mentionedOperators } from './mentions.ts';
 import type { AttachmentRecord, ChatRecord, ChatStore, MessageAudience } from './store.ts';
 
@@ -57,6 +58,8 @@ export class ChatDomain {
   readonly operators: OperatorAccounts;
   /** Team and personal canned replies. */
   readonly canned: CannedReplies;
+  /** The label set and chats' labels. */
+  readonly labels: ChatLabels;
 
   constructor(deps: { store: ChatStore; events: EventPublisher; clock?: Clock }) {
     this.store = deps.store;
@@ -64,6 +67,7 @@ export class ChatDomain {
     this.clock = deps.clock ?? systemClock;
     this.operators = new OperatorAccounts({ ...deps, clock: this.clock });
     this.canned = new CannedReplies({ store: this.store, clock: this.clock });
+    this.labels = new ChatLabels({ store: this.store, clock: this.clock, events: this.events });
   }
 
   private nowIso(): string {
@@ -327,6 +331,7 @@ export class ChatDomain {
       archived: req.archived,
       after,
       limit: req.limit + 1,
+      ...(req.label ? { label: req.label } : {}),
     });
     const page = rows.slice(0, req.limit);
     const last = page.at(-1);

@@ -1,6 +1,7 @@
 import type {
   Attachment,
   CannedResponse,
+  Label,
   AttachmentId,
   ChatId,
   ClientId,
@@ -52,6 +53,8 @@ export interface ChatRecord {
   read_up_to_seq: number;
   /** The unread-reply email was claimed up to this seq. */
   notified_seq: number;
+  /** Label ids, in the order set. */
+  labels: string[];
 }
 
 export interface AttachmentRecord extends Attachment {
@@ -166,7 +169,16 @@ export interface ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    /** Only chats carrying this label id. */
+    label?: string;
   }): Promise<ChatRecord[]>;
+  /** Replaces the chat's labels (ids of existing labels); null when the chat does not exist. */
+  setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null>;
+  listLabels(): Promise<Label[]>;
+  /** 'name_taken' when a label of that name (case-insensitive) exists. */
+  insertLabel(label: Label): Promise<Label | 'name_taken'>;
+  /** Removes the label and takes it off every chat; true when it existed. */
+  deleteLabel(id: string): Promise<boolean>;
   /**
    * Archives (archived_at = now, kept if already archived) or unarchives (archived_at = null).
    * `changed` says whether the state flipped. Null when the chat does not exist.

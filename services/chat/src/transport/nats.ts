@@ -89,6 +89,10 @@ export function serveChatRpc(
     serve('chat.rpc.canned_create', (req) => domain.canned.create(req), q),
     serve('chat.rpc.canned_update', (req) => domain.canned.update(req), q),
     serve('chat.rpc.canned_delete', (req) => domain.canned.delete(req), q),
+    serve('chat.rpc.label_list', () => domain.labels.list(), q),
+    serve('chat.rpc.label_create', (req) => domain.labels.create(req), q),
+    serve('chat.rpc.label_delete', (req) => domain.labels.delete(req.id), q),
+    serve('chat.rpc.set_chat_labels', (req) => domain.labels.setOnChat(req.chat_id, req.labels), q),
     serve('chat.rpc.archive', (req) => domain.setArchived(req.chat_id, true), q),
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(

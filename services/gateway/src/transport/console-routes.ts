@@ -24,6 +24,31 @@ export function consoleRoutes(api: express.Router, deps: ConsoleDeps): void {
   accountRoutes(api, deps);
   routingRoutes(api, deps);
   cannedRoutes(api, deps);
+  labelRoutes(api, deps);
+}
+
+/** Labels: admins manage the set, any operator labels a chat. */
+function labelRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators, admins } = deps.guards;
+  route(api, routes.listLabels, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.label_list', {}));
+  });
+  route(api, routes.createLabel, admins, async (req, res) => {
+    const body = parse(http.CreateLabelBody, req.body, 'body');
+    res.status(201).json(await rpc('chat.rpc.label_create', body));
+  });
+  route(api, routes.deleteLabel, admins, async (req, res) => {
+    const id = parse(CannedResponseId, req.params.id, 'label id');
+    await rpc('chat.rpc.label_delete', { id });
+    res.status(204).end();
+  });
+  route(api, routes.setChatLabels, operators, async (req, res) => {
+    const body = parse(http.SetChatLabelsBody, req.body, 'body');
+    res.json(
+      await rpc('chat.rpc.set_chat_labels', { chat_id: chatIdParam(req), labels: body.labels }),
+    );
+  });
 }
 
 /** Canned replies: the chat service applies the team/personal rights for the acting operator. */
@@ -89,6 +114,7 @@ function chatRoutes(api: express.Router, deps: ConsoleDeps): void {
       archived: query.archived === 'true',
       cursor: query.cursor ?? null,
       limit: query.limit,
+      ...(query.label ? { label: query.label } : {}),
     });
     if (page.next_cursor) res.setHeader(http.NEXT_CURSOR_HEADER, page.next_cursor);
     res.json(page.items);

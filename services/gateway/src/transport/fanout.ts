@@ -79,6 +79,7 @@ export const fanout: FanoutTable = {
   },
   'chat.evt.chat_viewed': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.chat_archived': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
+  'chat.evt.chat_labels_changed': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.chat_unarchived': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.operator_changed': ({ operator }, ctx) => {
     ctx.authenticator.accountChanged(operator);
