@@ -8,12 +8,12 @@ import { wellFormed } from './text.ts';
  * each operator keeps. `content` may hold variables such as `{{visitor.name|there}}`, filled in
  * by the console when the reply is inserted (the text after `|` is the fallback).
  */
-export const CannedScope = z.enum(['team', 'personal']);
+export const CannedScope = /* @__PURE__ */ z.enum(['team', 'personal']);
 export type CannedScope = z.infer<typeof CannedScope>;
 
 export const CannedResponseId = /* @__PURE__ */ z.string().check(z.uuid());
 
-export const CannedResponse = z.object({
+export const CannedResponse = /* @__PURE__ */ z.object({
   id: z.string(),
   shortcut: z.string(),
   title: z.string(),
@@ -44,7 +44,7 @@ const CannedContent = /* @__PURE__ */ z
   .check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(MAX_MESSAGE_LENGTH));
 
 /** POST /api/admin/canned_responses. */
-export const CreateCannedBody = z.strictObject({
+export const CreateCannedBody = /* @__PURE__ */ z.strictObject({
   shortcut: CannedShortcut,
   title: CannedTitle,
   content: CannedContent,
@@ -53,11 +53,11 @@ export const CreateCannedBody = z.strictObject({
 export type CreateCannedBody = z.infer<typeof CreateCannedBody>;
 
 /** PATCH /api/admin/canned_responses/:id: any of the fields; the scope cannot change. */
-export const UpdateCannedBody = z.strictObject({
+export const UpdateCannedBody = /* @__PURE__ */ z.strictObject({
   shortcut: z.optional(CannedShortcut),
   title: z.optional(CannedTitle),
   content: z.optional(CannedContent),
 });
 export type UpdateCannedBody = z.infer<typeof UpdateCannedBody>;
 
-export const CannedListResponse = z.array(CannedResponse);
+export const CannedListResponse = /* @__PURE__ */ z.array(CannedResponse);

@@ -7,9 +7,9 @@ import { PageInfo } from './models.ts';
  * postMessage shapes between the host-page loader and the widget iframe.
  * Both sides post with an explicit target origin and check `event.origin` on receipt.
  */
-const ns = z.literal('parley');
+const ns = /* @__PURE__ */ z.literal('parley');
 
-export const WidgetSettings = z.object({
+export const WidgetSettings = /* @__PURE__ */ z.object({
   /** Gateway origin, e.g. https://chat.example.com */
   gateway_url: /* @__PURE__ */ z.string().check(z.url()),
   lang: z.optional(z.enum(['en', 'zh', 'ru'])),
@@ -28,7 +28,7 @@ export const WidgetSettings = z.object({
 export type WidgetSettings = z.infer<typeof WidgetSettings>;
 
 /** Loader → iframe. */
-export const HostToWidget = z.discriminatedUnion('type', [
+export const HostToWidget = /* @__PURE__ */ z.discriminatedUnion('type', [
   z.object({ ns, type: z.literal('init'), settings: WidgetSettings, page: PageInfo }),
   z.object({ ns, type: z.literal('open') }),
   z.object({ ns, type: z.literal('close') }),
@@ -37,7 +37,7 @@ export const HostToWidget = z.discriminatedUnion('type', [
 export type HostToWidget = z.infer<typeof HostToWidget>;
 
 /** Iframe → loader. */
-export const WidgetToHost = z.discriminatedUnion('type', [
+export const WidgetToHost = /* @__PURE__ */ z.discriminatedUnion('type', [
   z.object({ ns, type: z.literal('ready') }),
   /** The widget wants the panel open (invitation) or closed (its own X button). */
   z.object({ ns, type: z.literal('request_open') }),

@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
  * The one catalogue of error codes. Every transport maps these the same way:
  * HTTP status (below), a WebSocket `error` frame, a NATS RPC error envelope.
  */
-export const ErrorCode = z.enum([
+export const ErrorCode = /* @__PURE__ */ z.enum([
   'bad_request',
   'unauthorized',
   'forbidden',
@@ -32,7 +32,7 @@ export const httpStatusByErrorCode: Record<ErrorCode, number> = {
 };
 
 /** Body of every non-2xx REST response and payload of a failed NATS RPC. */
-export const ErrorBody = z.object({
+export const ErrorBody = /* @__PURE__ */ z.object({
   code: ErrorCode,
   message: z.string(),
   /** Field-level details for validation errors (path → message). */

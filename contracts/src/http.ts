@@ -39,7 +39,7 @@ import {
  */
 
 // ---- visitor identity ----
-export const VisitorSessionRequest = z.strictObject({
+export const VisitorSessionRequest = /* @__PURE__ */ z.strictObject({
   /** A returning anonymous visitor resumes its id (only if `token` proves it, see below). */
   visitor_id: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
   /** The previous token: proves ownership of visitor_id. */
@@ -54,7 +54,7 @@ export const VisitorSessionRequest = z.strictObject({
 });
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
 
-export const VisitorSessionResponse = z.object({
+export const VisitorSessionResponse = /* @__PURE__ */ z.object({
   token: z.string(),
   expires_at: IsoDate,
   visitor: z.object({
@@ -67,7 +67,7 @@ export const VisitorSessionResponse = z.object({
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 
 /** POST /api/visitor/email_link: the token from the email's "Open the conversation" link. */
-export const EmailLinkRequest = z.strictObject({
+export const EmailLinkRequest = /* @__PURE__ */ z.strictObject({
   token: /* @__PURE__ */ z.string().check(z.minLength(1), z.maxLength(4000)),
 });
 export type EmailLinkRequest = z.infer<typeof EmailLinkRequest>;
@@ -82,14 +82,14 @@ export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse
 export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
 
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
-export const VisitorProfileUpdate = z.strictObject({
+export const VisitorProfileUpdate = /* @__PURE__ */ z.strictObject({
   name: z.optional(VisitorName),
   email: z.optional(VisitorEmail),
 });
 export type VisitorProfileUpdate = z.infer<typeof VisitorProfileUpdate>;
 
 // ---- operator auth ----
-export const LoginRequest = z.strictObject({
+export const LoginRequest = /* @__PURE__ */ z.strictObject({
   email: /* @__PURE__ */ z
     .string()
     .check(wellFormed(), z.trim(), z.toLowerCase(), z.maxLength(254)),
@@ -97,7 +97,7 @@ export const LoginRequest = z.strictObject({
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
-export const LoginResponse = z.object({
+export const LoginResponse = /* @__PURE__ */ z.object({
   token: z.string(),
   expires_at: IsoDate,
   operator: z.extend(z.pick(Operator, { id: true, email: true, name: true, role: true }), {
@@ -107,7 +107,7 @@ export const LoginResponse = z.object({
 export type LoginResponse = z.infer<typeof LoginResponse>;
 
 /** GET /api/auth/me: who the token speaks for (operators: the current account, re-read). */
-export const MeResponse = z.discriminatedUnion('kind', [
+export const MeResponse = /* @__PURE__ */ z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('operator'), operator: Operator }),
   z.object({ kind: z.literal('visitor'), visitor: VisitorSessionResponse.shape.visitor }),
 ]);
@@ -115,7 +115,7 @@ export type MeResponse = z.infer<typeof MeResponse>;
 
 // ---- chat ----
 export const SupportChatResponse = SupportChat;
-export const MarkReadResponse = z.object({
+export const MarkReadResponse = /* @__PURE__ */ z.object({
   chat_id: z.string(),
   read_at: z.nullable(IsoDate),
   /** How many operator messages this call marked read. */
@@ -125,7 +125,7 @@ export const MarkReadResponse = z.object({
 export type MarkReadResponse = z.infer<typeof MarkReadResponse>;
 
 /** Query of GET /api/support_chat and GET /api/admin/chats/:id: how many newest messages to include. */
-export const ChatQuery = z.strictObject({
+export const ChatQuery = /* @__PURE__ */ z.strictObject({
   limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
 });
 export type ChatQuery = z.infer<typeof ChatQuery>;
@@ -144,7 +144,7 @@ export const MessagesQuery = /* @__PURE__ */ z
   );
 export type MessagesQuery = z.infer<typeof MessagesQuery>;
 
-export const MessagesPage = z.object({
+export const MessagesPage = /* @__PURE__ */ z.object({
   messages: z.array(SupportMessage),
   /** More messages exist in the direction asked. */
   has_more: z.boolean(),
@@ -158,10 +158,13 @@ export { CannedListResponse, CannedResponse, CreateCannedBody, UpdateCannedBody 
 export const SendMessageRequest = SendMessageBody;
 export type SendMessageRequest = SendMessageBody;
 
-export const SendMessageResponse = z.object({ message: SupportMessage, duplicate: z.boolean() });
+export const SendMessageResponse = /* @__PURE__ */ z.object({
+  message: SupportMessage,
+  duplicate: z.boolean(),
+});
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
-export const ChatListQuery = z.strictObject({
+export const ChatListQuery = /* @__PURE__ */ z.strictObject({
   archived: z._default(z.enum(['true', 'false']), 'false'),
   /** Only chats carrying this label id. */
   label: z.optional(/* @__PURE__ */ z.string().check(z.uuid())),
@@ -171,7 +174,7 @@ export const ChatListQuery = z.strictObject({
 export type ChatListQuery = z.infer<typeof ChatListQuery>;
 
 /** GET /api/admin/chats returns the array; the next page's cursor is in `X-Next-Cursor`. */
-export const ChatListResponse = z.array(SupportChatListItem);
+export const ChatListResponse = /* @__PURE__ */ z.array(SupportChatListItem);
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
 export const AdminChatResponse = AdminSupportChat;
@@ -179,23 +182,23 @@ export const ArchiveResponse = SupportChatListItem;
 export const MarkViewedResponse = SupportChatListItem;
 
 /** GET /api/admin/mentions: notes mentioning the signed-in operator, newest first. */
-export const MentionsResponse = z.array(NoteMention);
+export const MentionsResponse = /* @__PURE__ */ z.array(NoteMention);
 
 // ---- labels ----
-export const CreateLabelBody = z.strictObject({
+export const CreateLabelBody = /* @__PURE__ */ z.strictObject({
   name: /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(40)),
   color: /* @__PURE__ */ z
     .string()
     .check(z.regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a hex colour such as #3b82f6')),
 });
 export type CreateLabelBody = z.infer<typeof CreateLabelBody>;
-export const SetChatLabelsBody = z.strictObject({
+export const SetChatLabelsBody = /* @__PURE__ */ z.strictObject({
   labels: /* @__PURE__ */ z
     .array(/* @__PURE__ */ z.string().check(z.uuid()))
     .check(z.maxLength(20)),
 });
 export type SetChatLabelsBody = z.infer<typeof SetChatLabelsBody>;
-export const LabelListResponse = z.array(Label);
+export const LabelListResponse = /* @__PURE__ */ z.array(Label);
 
 // ---- attachments ----
 export const AttachmentResponse = Attachment;
@@ -205,7 +208,7 @@ export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const Password = /* @__PURE__ */ z
   .string()
   .check(z.minLength(10, 'at least 10 characters'), z.maxLength(1024));
-export const CreateOperatorRequest = z.strictObject({
+export const CreateOperatorRequest = /* @__PURE__ */ z.strictObject({
   email: z.pipe(
     /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.toLowerCase()),
     z.email(),
@@ -217,7 +220,7 @@ export const CreateOperatorRequest = z.strictObject({
 });
 export type CreateOperatorRequest = z.infer<typeof CreateOperatorRequest>;
 
-export const UpdateOperatorRequest = z.strictObject({
+export const UpdateOperatorRequest = /* @__PURE__ */ z.strictObject({
   name: z.optional(
     /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(100)),
   ),
@@ -228,39 +231,42 @@ export const UpdateOperatorRequest = z.strictObject({
 });
 export type UpdateOperatorRequest = z.infer<typeof UpdateOperatorRequest>;
 
-export const OperatorListResponse = z.array(Operator);
+export const OperatorListResponse = /* @__PURE__ */ z.array(Operator);
 
 // ---- routing ----
-export const SetStatusRequest = z.strictObject({ status: OperatorStatus });
-export const TransferRequest = z.strictObject({
+export const SetStatusRequest = /* @__PURE__ */ z.strictObject({ status: OperatorStatus });
+export const TransferRequest = /* @__PURE__ */ z.strictObject({
   /** null sends the chat back to the queue. */
   to_operator_id: z.nullable(OperatorId),
   /** Admins only: assign beyond the target's capacity. */
   force: z._default(z.boolean(), false),
 });
 export type TransferRequest = z.infer<typeof TransferRequest>;
-export const RoutingMeResponse = z.object({
+export const RoutingMeResponse = /* @__PURE__ */ z.object({
   operator: OperatorPresence,
   sessions: z.array(RoutingSession),
 });
 export type RoutingMeResponse = z.infer<typeof RoutingMeResponse>;
-export const QueueResponse = z.array(QueueEntry);
-export const OperatorsPresenceResponse = z.array(OperatorPresence);
-export const SessionResponse = z.nullable(RoutingSession);
+export const QueueResponse = /* @__PURE__ */ z.array(QueueEntry);
+export const OperatorsPresenceResponse = /* @__PURE__ */ z.array(OperatorPresence);
+export const SessionResponse = /* @__PURE__ */ z.nullable(RoutingSession);
 
 // ---- online visitors & invitations ----
-export const OnlineVisitorsResponse = z.array(OnlineVisitor);
-export const InviteRequest = z.strictObject({
+export const OnlineVisitorsResponse = /* @__PURE__ */ z.array(OnlineVisitor);
+export const InviteRequest = /* @__PURE__ */ z.strictObject({
   message: z.pipe(
     MessageContent,
     /* @__PURE__ */ z.string().check(wellFormed(), z.minLength(1, 'message must not be blank')),
   ),
 });
 export type InviteRequest = z.infer<typeof InviteRequest>;
-export const InviteResponse = z.object({ chat_id: z.string(), message: SupportMessage });
+export const InviteResponse = /* @__PURE__ */ z.object({
+  chat_id: z.string(),
+  message: SupportMessage,
+});
 
 // ---- visitor details for the console ----
-export const VisitorDetailsResponse = z.object({
+export const VisitorDetailsResponse = /* @__PURE__ */ z.object({
   profile: VisitorProfile,
   online: z.nullable(OnlineVisitor),
   sessions: z.array(RoutingSession),
@@ -268,9 +274,9 @@ export const VisitorDetailsResponse = z.object({
 export type VisitorDetailsResponse = z.infer<typeof VisitorDetailsResponse>;
 
 // ---- email outbox (development) ----
-export const OutboxResponse = z.array(EmailRecord);
+export const OutboxResponse = /* @__PURE__ */ z.array(EmailRecord);
 
-export const HealthResponse = z.object({
+export const HealthResponse = /* @__PURE__ */ z.object({
   status: z.enum(['ok', 'unavailable']),
   checks: z.record(z.string(), z.boolean()),
 });
@@ -279,7 +285,10 @@ export const HealthResponse = z.object({
  * POST /api/ws_ticket (bearer token): a single-use ticket for `/ws?ticket=…`, valid for
  * `expires_in` seconds, so the long-lived token never travels in a URL.
  */
-export const WsTicketResponse = z.object({ ticket: z.string(), expires_in: positiveInt() });
+export const WsTicketResponse = /* @__PURE__ */ z.object({
+  ticket: z.string(),
+  expires_in: positiveInt(),
+});
 export type WsTicketResponse = z.infer<typeof WsTicketResponse>;
 
 /** Multipart field names of POST /api/attachments (the file part, and the chat it belongs to). */

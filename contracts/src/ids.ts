@@ -42,5 +42,5 @@ export const UserId = /* @__PURE__ */ z
 export type UserId = z.infer<typeof UserId>;
 
 /** ISO 8601 timestamp with offset, as every date travels. */
-export const IsoDate = z.iso.datetime({ offset: true });
+export const IsoDate = /* @__PURE__ */ z.iso.datetime({ offset: true });
 export type IsoDate = z.infer<typeof IsoDate>;

@@ -18,13 +18,13 @@ export const MAX_NAME_LENGTH = 100;
 export const MAX_EMAIL_LENGTH = 254;
 
 /** 'system' records transfers, closes and joins in the history. */
-export const SenderType = z.enum(['user', 'admin', 'system']);
+export const SenderType = /* @__PURE__ */ z.enum(['user', 'admin', 'system']);
 export type SenderType = z.infer<typeof SenderType>;
 
-export const AttachmentKind = z.enum(['image', 'audio', 'file']);
+export const AttachmentKind = /* @__PURE__ */ z.enum(['image', 'audio', 'file']);
 export type AttachmentKind = z.infer<typeof AttachmentKind>;
 
-export const Attachment = z.object({
+export const Attachment = /* @__PURE__ */ z.object({
   id: AttachmentId,
   kind: AttachmentKind,
   content_type: z.string(),
@@ -39,7 +39,7 @@ export type Attachment = z.infer<typeof Attachment>;
  * What a system line records, so each reader sees it in their own language; the message's
  * `content` keeps the English sentence for clients that do not know the event.
  */
-export const SystemEvent = z.discriminatedUnion('kind', [
+export const SystemEvent = /* @__PURE__ */ z.discriminatedUnion('kind', [
   /** An operator took the chat (from the queue or by picking it). */
   z.object({ kind: z.literal('joined'), operator_name: z.string() }),
   /** The operator went offline and the chat went back to the queue. */
@@ -56,7 +56,7 @@ export const SystemEvent = z.discriminatedUnion('kind', [
 export type SystemEvent = z.infer<typeof SystemEvent>;
 
 /** A label operators put on chats; admins manage the set. */
-export const Label = z.object({
+export const Label = /* @__PURE__ */ z.object({
   id: z.string(),
   name: z.string(),
   /** A CSS hex colour, #rgb or #rrggbb. */
@@ -66,7 +66,7 @@ export const Label = z.object({
 export type Label = z.infer<typeof Label>;
 
 /** A message as clients see it (docs/PRODUCT.md, People and the model). */
-export const SupportMessage = z.object({
+export const SupportMessage = /* @__PURE__ */ z.object({
   id: MessageId,
   chat_id: ChatId,
   content: z.string(),
@@ -94,7 +94,7 @@ export const SupportMessage = z.object({
 export type SupportMessage = z.infer<typeof SupportMessage>;
 
 /** A note that mentions the reader, for the console's Mentions view. */
-export const NoteMention = z.object({
+export const NoteMention = /* @__PURE__ */ z.object({
   chat_id: ChatId,
   note: SupportMessage,
   /** Null until the mentioned operator opened the chat (unread until then). */
@@ -103,7 +103,7 @@ export const NoteMention = z.object({
 export type NoteMention = z.infer<typeof NoteMention>;
 
 /** What a visitor gets from GET /api/support_chat: their one chat and its newest messages. */
-export const SupportChat = z.object({
+export const SupportChat = /* @__PURE__ */ z.object({
   id: ChatId,
   messages: z.array(SupportMessage),
   /** Older messages exist before the first one returned (page with messages_before). */
@@ -115,7 +115,7 @@ export const SupportChat = z.object({
 export type SupportChat = z.infer<typeof SupportChat>;
 
 /** A chat in the console list (docs/PRODUCT.md, Chats and messages). */
-export const SupportChatListItem = z.object({
+export const SupportChatListItem = /* @__PURE__ */ z.object({
   id: ChatId,
   user_id: UserId,
   user_email: z.nullable(z.string()),
@@ -134,7 +134,7 @@ export const SupportChatListItem = z.object({
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 
 /** A chat as the console opens it: visitor details and the newest messages, paged. */
-export const AdminSupportChat = z.object({
+export const AdminSupportChat = /* @__PURE__ */ z.object({
   id: ChatId,
   user_id: UserId,
   user_email: z.nullable(z.string()),
@@ -149,7 +149,7 @@ export const AdminSupportChat = z.object({
 });
 export type AdminSupportChat = z.infer<typeof AdminSupportChat>;
 
-export const VisitorProfile = z.object({
+export const VisitorProfile = /* @__PURE__ */ z.object({
   id: UserId,
   name: z.nullable(z.string()),
   email: z.nullable(z.string()),
@@ -159,10 +159,10 @@ export const VisitorProfile = z.object({
 });
 export type VisitorProfile = z.infer<typeof VisitorProfile>;
 
-export const OperatorRole = z.enum(['admin', 'agent']);
+export const OperatorRole = /* @__PURE__ */ z.enum(['admin', 'agent']);
 export type OperatorRole = z.infer<typeof OperatorRole>;
 
-export const Operator = z.object({
+export const Operator = /* @__PURE__ */ z.object({
   id: OperatorId,
   email: z.string(),
   name: z.string(),
@@ -174,11 +174,11 @@ export const Operator = z.object({
 export type Operator = z.infer<typeof Operator>;
 
 /** Operator availability (docs/PRODUCT.md, Operators and routing). */
-export const OperatorStatus = z.enum(['online', 'away', 'offline']);
+export const OperatorStatus = /* @__PURE__ */ z.enum(['online', 'away', 'offline']);
 export type OperatorStatus = z.infer<typeof OperatorStatus>;
 
 /** What colleagues and the transfer dialog see of an operator. */
-export const OperatorPresence = z.object({
+export const OperatorPresence = /* @__PURE__ */ z.object({
   id: OperatorId,
   name: z.string(),
   email: z.string(),
@@ -192,13 +192,13 @@ export const OperatorPresence = z.object({
 export type OperatorPresence = z.infer<typeof OperatorPresence>;
 
 /** Routing session of a chat: one stretch from a visitor's message to its close. */
-export const SessionStatus = z.enum(['waiting', 'active', 'closed']);
+export const SessionStatus = /* @__PURE__ */ z.enum(['waiting', 'active', 'closed']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
-export const OperatorRef = z.object({ id: OperatorId, name: z.string() });
+export const OperatorRef = /* @__PURE__ */ z.object({ id: OperatorId, name: z.string() });
 export type OperatorRef = z.infer<typeof OperatorRef>;
 
-export const RoutingSession = z.object({
+export const RoutingSession = /* @__PURE__ */ z.object({
   id: SessionId,
   chat_id: ChatId,
   user_id: UserId,
@@ -217,7 +217,7 @@ export const RoutingSession = z.object({
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
-export const QueueEntry = z.object({
+export const QueueEntry = /* @__PURE__ */ z.object({
   chat_id: ChatId,
   session_id: SessionId,
   user_id: UserId,
@@ -232,7 +232,7 @@ export const QueueEntry = z.object({
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
 /** What the widget reports about where the visitor is. */
-export const PageInfo = z.object({
+export const PageInfo = /* @__PURE__ */ z.object({
   url: /* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000)),
   title: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(300))),
   referrer: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(2000))),
@@ -240,7 +240,7 @@ export const PageInfo = z.object({
 export type PageInfo = z.infer<typeof PageInfo>;
 
 /** A visitor browsing now, for the console's online list. */
-export const OnlineVisitor = z.object({
+export const OnlineVisitor = /* @__PURE__ */ z.object({
   user_id: UserId,
   name: z.nullable(z.string()),
   email: z.nullable(z.string()),
@@ -257,7 +257,7 @@ export const OnlineVisitor = z.object({
 });
 export type OnlineVisitor = z.infer<typeof OnlineVisitor>;
 
-export const EmailRecord = z.object({
+export const EmailRecord = /* @__PURE__ */ z.object({
   id: z.string(),
   to: z.string(),
   subject: z.string(),
@@ -276,7 +276,7 @@ export type EmailRecord = z.infer<typeof EmailRecord>;
 // ---- Inputs that reach a store: only checked strings/numbers (no operator injection) ----
 
 /** Message text as typed: trimmed; may be empty only when attachments are present. */
-export const MessageContent = z.pipe(
+export const MessageContent = /* @__PURE__ */ z.pipe(
   z.pipe(
     /* @__PURE__ */ z.string().check(wellFormed()),
     z.transform((s: string) => s.trim()),
@@ -299,7 +299,7 @@ export const sendMessageFields = {
   ),
 };
 /** A message is text, attachments or both: never neither. */
-export const contentOrAttachments = z.refine<{
+export const contentOrAttachments = /* @__PURE__ */ z.refine<{
   content: string;
   attachment_ids: readonly unknown[];
 }>((f) => f.content.length > 0 || f.attachment_ids.length > 0, {
@@ -330,7 +330,7 @@ export type SendNoteBody = z.infer<typeof SendNoteBody>;
 export const VisitorName = /* @__PURE__ */ z
   .string()
   .check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(MAX_NAME_LENGTH));
-export const VisitorEmail = z.pipe(
+export const VisitorEmail = /* @__PURE__ */ z.pipe(
   /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.maxLength(MAX_EMAIL_LENGTH)),
   z.email(),
 );

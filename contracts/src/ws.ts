@@ -28,28 +28,31 @@ export const MAX_CLIENT_FRAME_BYTES = 16 * 1024;
 
 // ---------------------------------------------------------------- client → server
 
-const ChatChannelRef = z.object({
+const ChatChannelRef = /* @__PURE__ */ z.object({
   channel: z.literal('chat'),
   chat_id: ChatId,
 });
-const SubscribeChat = z.extend(ChatChannelRef, {
+const SubscribeChat = /* @__PURE__ */ z.extend(ChatChannelRef, {
   type: z.literal('subscribe'),
   /** Resume point: the gateway replays messages with seq > after_seq, then continues live. */
   after_seq: z.optional(nonNegativeInt()),
 });
-const SubscribeAdmin = z.object({ type: z.literal('subscribe'), channel: z.literal('admin') });
-const SubscribeOperator = z.object({
+const SubscribeAdmin = /* @__PURE__ */ z.object({
+  type: z.literal('subscribe'),
+  channel: z.literal('admin'),
+});
+const SubscribeOperator = /* @__PURE__ */ z.object({
   type: z.literal('subscribe'),
   channel: z.literal('operator'),
 });
-export const SubscribeFrame = z.discriminatedUnion('channel', [
+export const SubscribeFrame = /* @__PURE__ */ z.discriminatedUnion('channel', [
   SubscribeChat,
   SubscribeAdmin,
   SubscribeOperator,
 ]);
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 
-export const UnsubscribeFrame = z.discriminatedUnion('channel', [
+export const UnsubscribeFrame = /* @__PURE__ */ z.discriminatedUnion('channel', [
   z.extend(ChatChannelRef, { type: z.literal('unsubscribe') }),
   z.object({ type: z.literal('unsubscribe'), channel: z.literal('admin') }),
   z.object({ type: z.literal('unsubscribe'), channel: z.literal('operator') }),
@@ -70,20 +73,20 @@ export const SendMessageFrame = /* @__PURE__ */ z
   .check(contentOrAttachments);
 export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 
-export const TypingFrame = z.object({ type: z.literal('typing'), chat_id: ChatId });
+export const TypingFrame = /* @__PURE__ */ z.object({ type: z.literal('typing'), chat_id: ChatId });
 export type TypingFrame = z.infer<typeof TypingFrame>;
 
 /** Widget tells where the visitor is. */
-export const PageViewFrame = z.extend(PageInfo, {
+export const PageViewFrame = /* @__PURE__ */ z.extend(PageInfo, {
   type: z.literal('page_view'),
   timezone: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(100))),
 });
 export type PageViewFrame = z.infer<typeof PageViewFrame>;
 
 /** Application-level ping: browsers cannot see protocol pings. */
-export const PingFrame = z.object({ type: z.literal('ping') });
+export const PingFrame = /* @__PURE__ */ z.object({ type: z.literal('ping') });
 
-export const ClientFrame = z.discriminatedUnion('type', [
+export const ClientFrame = /* @__PURE__ */ z.discriminatedUnion('type', [
   SubscribeFrame,
   UnsubscribeFrame,
   SendMessageFrame,
@@ -95,9 +98,9 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 
 // ---------------------------------------------------------------- server → client
 
-export const ChannelName = z.enum(['chat', 'admin', 'operator']);
+export const ChannelName = /* @__PURE__ */ z.enum(['chat', 'admin', 'operator']);
 
-export const SubscribedFrame = z.object({
+export const SubscribedFrame = /* @__PURE__ */ z.object({
   type: z.literal('subscribed'),
   channel: ChannelName,
   chat_id: z.optional(ChatId),
@@ -116,7 +119,7 @@ export const SubscribedFrame = z.object({
 });
 export type SubscribedFrame = z.infer<typeof SubscribedFrame>;
 
-export const RejectedFrame = z.object({
+export const RejectedFrame = /* @__PURE__ */ z.object({
   type: z.literal('rejected'),
   channel: ChannelName,
   chat_id: z.optional(ChatId),
@@ -124,7 +127,7 @@ export const RejectedFrame = z.object({
 });
 export type RejectedFrame = z.infer<typeof RejectedFrame>;
 
-export const AckFrame = z.object({
+export const AckFrame = /* @__PURE__ */ z.object({
   type: z.literal('ack'),
   client_id: ClientId,
   message: SupportMessage,
@@ -133,7 +136,7 @@ export const AckFrame = z.object({
 });
 export type AckFrame = z.infer<typeof AckFrame>;
 
-export const ErrorFrame = z.object({
+export const ErrorFrame = /* @__PURE__ */ z.object({
   type: z.literal('error'),
   client_id: z.optional(z.string()),
   code: ErrorCode,
@@ -142,7 +145,7 @@ export const ErrorFrame = z.object({
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
 /** A new message on a chat channel. */
-export const NewMessageFrame = z.object({
+export const NewMessageFrame = /* @__PURE__ */ z.object({
   type: z.literal('new_message'),
   chat_id: ChatId,
   message: SupportMessage,
@@ -150,7 +153,7 @@ export const NewMessageFrame = z.object({
 export type NewMessageFrame = z.infer<typeof NewMessageFrame>;
 
 /** Admin channel: a new message, with the chat list item for live list updates. */
-export const NewUserMessageFrame = z.object({
+export const NewUserMessageFrame = /* @__PURE__ */ z.object({
   type: z.literal('new_user_message'),
   chat_id: ChatId,
   user_email: z.nullable(z.string()),
@@ -159,7 +162,7 @@ export const NewUserMessageFrame = z.object({
 });
 export type NewUserMessageFrame = z.infer<typeof NewUserMessageFrame>;
 
-export const ServerTypingFrame = z.object({
+export const ServerTypingFrame = /* @__PURE__ */ z.object({
   type: z.literal('typing'),
   chat_id: ChatId,
   sender_type: SenderType,
@@ -170,14 +173,14 @@ export const ServerTypingFrame = z.object({
 export type ServerTypingFrame = z.infer<typeof ServerTypingFrame>;
 
 /** Admin channel: a chat's list item changed (archived, unarchived, viewed, read, new admin message). */
-export const ChatUpdatedFrame = z.object({
+export const ChatUpdatedFrame = /* @__PURE__ */ z.object({
   type: z.literal('chat_updated'),
   chat: SupportChatListItem,
 });
 export type ChatUpdatedFrame = z.infer<typeof ChatUpdatedFrame>;
 
 /** Chat channel: the visitor read operator messages up to seq. */
-export const MessagesReadFrame = z.object({
+export const MessagesReadFrame = /* @__PURE__ */ z.object({
   type: z.literal('messages_read'),
   chat_id: ChatId,
   read_at: IsoDate,
@@ -186,22 +189,33 @@ export const MessagesReadFrame = z.object({
 export type MessagesReadFrame = z.infer<typeof MessagesReadFrame>;
 
 /** Chat channel: the routing session changed (queued with position, operator joined, closed). */
-export const SessionStatusFrame = z.object({
+export const SessionStatusFrame = /* @__PURE__ */ z.object({
   type: z.literal('session_status'),
   chat_id: ChatId,
   session: RoutingSession,
 });
 export type SessionStatusFrame = z.infer<typeof SessionStatusFrame>;
 
-export const AssignmentReason = z.enum(['auto', 'manual', 'transfer', 'invitation', 'requeue']);
+export const AssignmentReason = /* @__PURE__ */ z.enum([
+  'auto',
+  'manual',
+  'transfer',
+  'invitation',
+  'requeue',
+]);
 export type AssignmentReason = z.infer<typeof AssignmentReason>;
 
 /** Why a chat left an operator: handed on, closed, back to the queue, or the operator went offline. */
-export const UnassignReason = z.enum(['transferred', 'closed', 'requeued', 'offline']);
+export const UnassignReason = /* @__PURE__ */ z.enum([
+  'transferred',
+  'closed',
+  'requeued',
+  'offline',
+]);
 export type UnassignReason = z.infer<typeof UnassignReason>;
 
 /** Operator channel: a chat was assigned to you. */
-export const ChatAssignedFrame = z.object({
+export const ChatAssignedFrame = /* @__PURE__ */ z.object({
   type: z.literal('chat_assigned'),
   chat_id: ChatId,
   session: RoutingSession,
@@ -213,7 +227,7 @@ export const ChatAssignedFrame = z.object({
 export type ChatAssignedFrame = z.infer<typeof ChatAssignedFrame>;
 
 /** Operator channel: a chat is no longer yours (transferred, closed, requeued). */
-export const ChatUnassignedFrame = z.object({
+export const ChatUnassignedFrame = /* @__PURE__ */ z.object({
   type: z.literal('chat_unassigned'),
   chat_id: ChatId,
   reason: UnassignReason,
@@ -221,7 +235,7 @@ export const ChatUnassignedFrame = z.object({
 export type ChatUnassignedFrame = z.infer<typeof ChatUnassignedFrame>;
 
 /** Operator channel: a colleague mentioned you with `@name` in an internal note. */
-export const MentionFrame = z.object({
+export const MentionFrame = /* @__PURE__ */ z.object({
   type: z.literal('mention'),
   chat_id: ChatId,
   note: SupportMessage,
@@ -230,28 +244,28 @@ export const MentionFrame = z.object({
 export type MentionFrame = z.infer<typeof MentionFrame>;
 
 /** Admin channel: the wait queue changed. */
-export const QueueUpdatedFrame = z.object({
+export const QueueUpdatedFrame = /* @__PURE__ */ z.object({
   type: z.literal('queue_updated'),
   queue: z.array(QueueEntry),
 });
 export type QueueUpdatedFrame = z.infer<typeof QueueUpdatedFrame>;
 
 /** Admin channel: an operator's status or load changed. */
-export const OperatorStateFrame = z.object({
+export const OperatorStateFrame = /* @__PURE__ */ z.object({
   type: z.literal('operator_state'),
   operator: OperatorPresence,
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
 /** Admin channel: the list of visitors browsing now changed. */
-export const VisitorsOnlineFrame = z.object({
+export const VisitorsOnlineFrame = /* @__PURE__ */ z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
 export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
 
 /** Visitor connection: an operator invites this visitor; the widget opens. */
-export const InvitationFrame = z.object({
+export const InvitationFrame = /* @__PURE__ */ z.object({
   type: z.literal('invitation'),
   chat_id: ChatId,
   operator: OperatorRef,
@@ -260,15 +274,15 @@ export const InvitationFrame = z.object({
 export type InvitationFrame = z.infer<typeof InvitationFrame>;
 
 /** Sent before the server closes with 1012 on shutdown: reconnect (to another replica). */
-export const ReconnectFrame = z.object({
+export const ReconnectFrame = /* @__PURE__ */ z.object({
   type: z.literal('reconnect'),
   reason: z.string(),
 });
 
-export const PongFrame = z.object({ type: z.literal('pong') });
+export const PongFrame = /* @__PURE__ */ z.object({ type: z.literal('pong') });
 
 /** The identity the server sees for this connection, sent right after connecting. */
-export const WelcomeFrame = z.object({
+export const WelcomeFrame = /* @__PURE__ */ z.object({
   type: z.literal('welcome'),
   connection_id: z.string(),
   role: z.enum(['visitor', 'operator']),
@@ -276,7 +290,7 @@ export const WelcomeFrame = z.object({
   heartbeat_ms: positiveInt(),
 });
 
-export const ServerFrame = z.discriminatedUnion('type', [
+export const ServerFrame = /* @__PURE__ */ z.discriminatedUnion('type', [
   WelcomeFrame,
   SubscribedFrame,
   RejectedFrame,
@@ -299,3 +313,24 @@ export const ServerFrame = z.discriminatedUnion('type', [
   PongFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/**
+ * The frames a visitor's socket can receive: what the widget parses, so its first load does not
+ * carry the console's frames (online-visitor lists, queue, operator states, mentions…).
+ * A frame outside it is ignored by the widget.
+ */
+export const VisitorServerFrame = /* @__PURE__ */ z.discriminatedUnion('type', [
+  WelcomeFrame,
+  SubscribedFrame,
+  RejectedFrame,
+  AckFrame,
+  ErrorFrame,
+  NewMessageFrame,
+  ServerTypingFrame,
+  MessagesReadFrame,
+  SessionStatusFrame,
+  InvitationFrame,
+  ReconnectFrame,
+  PongFrame,
+]);
+export type VisitorServerFrame = z.infer<typeof VisitorServerFrame>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { WsCloseCode } from '@parley/contracts/errors';
 import { http } from '@parley/contracts';
+import { ServerFrame } from '@parley/contracts/ws';
 import {
   createChatSocket,
   socketUrl,
@@ -25,6 +26,7 @@ function setup(options: Partial<ChatSocketOptions> = {}) {
   const onUnauthorized = vi.fn();
   const onRefused = vi.fn();
   const socket = createChatSocket({
+    frames: ServerFrame,
     url: () => socketUrl('https://chat.example', 'tok en'),
     open: factory.open,
     network,

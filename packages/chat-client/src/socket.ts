@@ -3,10 +3,11 @@
  * seconds (application pings: browsers cannot see protocol pings, and a frozen or unplugged
  * server sends no close), follows the browser's online/offline events, and reconnects the way
  * the contracts' close-code catalogue says: 4000s never, 4001 only with a new token (the owner
- * decides), 4100s after a backoff, 4200s at once. Every frame received is parsed with ServerFrame.
+ * decides), 4100s after a backoff, 4200s at once. Every frame received is parsed with the schema
+ * its owner hands in (the console: every ServerFrame; the widget: the visitor's frames only).
  */
 import { reconnectPolicy } from '@parley/contracts/errors';
-import { ServerFrame, type ClientFrame } from '@parley/contracts/ws';
+import type { ClientFrame, ServerFrame } from '@parley/contracts/ws';
 import { backoffDelay } from './backoff.ts';
 import { ApiError, errorFromResponse } from './errors.ts';
 
@@ -78,7 +79,18 @@ export async function ticketSocketUrl(
   return `${origin.replace(/^http/, 'ws')}/ws?ticket=${encodeURIComponent(body.ticket)}`;
 }
 
+/** What parses a received frame: the contracts' ServerFrame or a subset of it. */
+export interface FrameSchema {
+  safeParse(
+    data: unknown,
+  ):
+    | { success: true; data: ServerFrame }
+    | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[] }> } };
+}
+
 export interface ChatSocketOptions {
+  /** The frames this client understands; others are ignored (and logged). */
+  frames: FrameSchema;
   /**
    * The URL to connect to now, or null while there is no credential (nothing is attempted).
    * May be a promise, for a credential that takes a request to get (a one-time ticket).
@@ -246,7 +258,7 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
 
     socket.onmessage = (event) => {
       if (ws !== socket) return;
-      const frame = parseFrame(event.data);
+      const frame = parseFrame(options.frames, event.data);
       if (!frame) return;
       if (frame.type === 'welcome') {
         welcomed = true;
@@ -338,7 +350,7 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
   };
 }
 
-function parseFrame(data: unknown): ServerFrame | null {
+function parseFrame(frames: FrameSchema, data: unknown): ServerFrame | null {
   let json: unknown;
   try {
     json = JSON.parse(String(data));
@@ -346,7 +358,7 @@ function parseFrame(data: unknown): ServerFrame | null {
     console.warn('[parley] ignored a frame that is not JSON');
     return null;
   }
-  const parsed = ServerFrame.safeParse(json);
+  const parsed = frames.safeParse(json);
   if (!parsed.success) {
     // zod/mini has no message locale here (it would add to the widget's size): log the issue itself.
     const issue = parsed.error.issues[0];

@@ -1,4 +1,5 @@
 import { createChatSocket, ticketSocketUrl, type SocketState } from '@parley/chat-client/socket';
+import { ServerFrame } from '@parley/contracts/ws';
 import { redirectToLogin } from './api.ts';
 import { currentToken } from './session.svelte.ts';
 
@@ -10,6 +11,7 @@ import { currentToken } from './session.svelte.ts';
 function createConsoleSocket() {
   const status = $state<{ state: SocketState }>({ state: 'closed' });
   const socket = createChatSocket({
+    frames: ServerFrame,
     url: () => {
       const token = currentToken();
       if (!token) {

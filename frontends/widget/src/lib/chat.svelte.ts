@@ -5,7 +5,7 @@
  * fields and call its methods; message order, sends and reconnects live in @parley/chat-client.
  */
 import type { ClientId, PageInfo, RoutingSession, SupportMessage } from '@parley/contracts/models';
-import type { ServerFrame } from '@parley/contracts/ws';
+import { VisitorServerFrame, type ServerFrame } from '@parley/contracts/ws';
 import type { WidgetSettings } from '@parley/contracts/embed';
 import type { ChatId } from '@parley/contracts/models';
 import { ApiError, errorMessage } from '@parley/chat-client/errors';
@@ -100,6 +100,7 @@ export class VisitorChat {
     this.#hooks = hooks;
     this.api = createApiClient(origin, () => this.#token);
     this.#socket = createChatSocket({
+      frames: VisitorServerFrame,
       url: () => (this.#token ? ticketSocketUrl(origin, this.#token) : null),
       onUnauthorized: () => void this.#renewSession(),
       onRefused: (_code, reason) => {
