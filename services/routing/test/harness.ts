@@ -385,6 +385,10 @@ export async function startBed(): Promise<Bed> {
     async reset() {
       live.operators.clear();
       live.visitors.clear();
+      // A heartbeat or connection event of the previous test still in flight is handled after
+      // the flush: with the account gone, routing skips it instead of recreating that operator
+      // (online, connected) who would then take this test's chats.
+      chat.operators.clear();
       await redis.flushall();
       log.clear();
     },

@@ -106,16 +106,19 @@ local function enqueue_back(chat, order_key)
   out.queue_changed = true
 end
 
--- Front of the queue, in the given order (the first element ends up at the very front).
+-- Far below any order key (epoch ms), so every chat put back at the front scores below zero.
+local FRONT_OFFSET = 1e13
+
+-- Front of the queue, ahead of every arrival. Chats put back at the front keep the order the
+-- chat service stored their first messages in, among themselves too: scored by their own order
+-- key, not by when they came back, so two operators going offline one after the other (in
+-- whichever order their grace periods lapse) cannot put a newer chat ahead of an older one.
 local function enqueue_front(chats)
   if #chats == 0 then return end
-  -- Arrivals have positive scores (their order key); the front is below zero, so a late
-  -- arrival with an early order key still queues behind the chats put back at the front.
-  local head = redis.call('ZRANGE', K_QUEUE, 0, 0, 'WITHSCORES')
-  local min = 0
-  if #head > 0 and tonumber(head[2]) < 0 then min = tonumber(head[2]) end
-  for i, chat in ipairs(chats) do
-    redis.call('ZADD', K_QUEUE, min - (#chats - i + 1), chat)
+  for _, chat in ipairs(chats) do
+    local h = redis.call('HMGET', k_session(chat), 'order_key', 'created_at')
+    local key = tonumber(h[1] or '') or tonumber(h[2] or '') or NOW
+    redis.call('ZADD', K_QUEUE, key - FRONT_OFFSET, chat)
     redis.call('HSET', k_session(chat), 'queued_at', NOW)
   end
   out.queue_changed = true
