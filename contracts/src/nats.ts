@@ -5,6 +5,8 @@ import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import {
   AdminSupportChat,
   Attachment,
+  Availability,
+  BusinessHours,
   EmailRecord,
   MessageContent,
   OnlineVisitor,
@@ -252,6 +254,13 @@ export const rpcCatalog = {
     request: z.object({ operator: Operator }),
     response: OperatorPresence,
   },
+  'routing.rpc.business_hours': { request: z.object({}), response: BusinessHours },
+  'routing.rpc.set_business_hours': {
+    request: z.object({ hours: BusinessHours }),
+    response: BusinessHours,
+  },
+  /** Open / closed / nobody online right now: reads only, never writes. */
+  'routing.rpc.availability': { request: z.object({}), response: Availability },
   // ---- notify service ----
   'notify.rpc.outbox_list': {
     request: z.object({ limit: z._default(intBetween(1, 500), 100) }),

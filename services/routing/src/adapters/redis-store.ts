@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createRedis } from '@parley/runtime/redis';
-import { AppError, ErrorCode, type ChatId, type Operator } from '@parley/contracts';
+import { AppError, BusinessHours, ErrorCode, type ChatId, type Operator } from '@parley/contracts';
 import type { Changes, Member, RoutingStore, VisitorConnectionInfo } from '../domain/ports.ts';
 import {
   list,
@@ -179,6 +179,7 @@ export function createRedisStore(opts: {
   // XREAD BLOCK holds its connection, so the relay reads on its own one.
   let blocking: Redis | undefined;
   const outboxKey = `${opts.prefix}outbox`;
+  const settingsKey = `${opts.prefix}settings:business_hours`;
 
   async function read<T>(what: string, arg = ''): Promise<T> {
     return JSON.parse(String(await commands.read(what, arg))) as T;
@@ -269,6 +270,15 @@ export function createRedisStore(opts: {
     pageView: (userId, page, timezone, at) =>
       run('page_view', userId, JSON.stringify(page), timezone ?? '', at.getTime()),
     ...readQueries(read),
+    async businessHours() {
+      const raw = await guard(redis.get(settingsKey));
+      if (raw === null) return null;
+      const parsed = BusinessHours.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
+    },
+    async setBusinessHours(hours) {
+      await guard(redis.set(settingsKey, JSON.stringify(hours)));
+    },
     outbox: outboxOf(commands, outboxKey, () => {
       if (!blocking) {
         blocking = redis.duplicate();

@@ -1,4 +1,5 @@
 import type {
+  BusinessHours,
   ChatId,
   OnlineVisitor,
   Operator,
@@ -137,6 +138,9 @@ export interface RoutingStore {
   ): Promise<{ operator: OperatorPresence | null; sessions: RoutingSession[] }>;
   onlineVisitors(): Promise<OnlineVisitor[]>;
   visitor(userId: UserId): Promise<{ chatId: ChatId | null; identity: VisitorIdentity | null }>;
+  /** The stored opening hours, or null when an admin never set them. */
+  businessHours(): Promise<BusinessHours | null>;
+  setBusinessHours(hours: BusinessHours): Promise<void>;
   /** Changes recorded atomically with each state change, relayed to NATS in order. */
   outbox: {
     /** Takes or renews the single relay lease. */

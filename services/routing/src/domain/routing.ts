@@ -1,5 +1,7 @@
 import {
   AppError,
+  type Availability,
+  type BusinessHours,
   type ChatId,
   type OnlineVisitor,
   type Operator,
@@ -15,6 +17,7 @@ import type { Actor, EventPayload } from '@parley/contracts/nats';
 import type { Logger } from '@parley/runtime';
 import type { Changes, ChatPort, Member, RoutingEvents, RoutingStore } from './ports.ts';
 import { systemMessagesFor } from './system-messages.ts';
+import { availabilityOf, defaultBusinessHours } from './business-hours.ts';
 
 /**
  * Who acts, with which rights, as the rule scripts take it: an admin operator and the system act
@@ -116,6 +119,21 @@ export class RoutingService {
     await this.ensureOperator(operatorId);
     const changes = await this.store.setStatus(operatorId, status);
     return changes.result;
+  }
+
+  async businessHours(): Promise<BusinessHours> {
+    return (await this.store.businessHours()) ?? defaultBusinessHours;
+  }
+
+  async setBusinessHours(hours: BusinessHours): Promise<BusinessHours> {
+    await this.store.setBusinessHours(hours);
+    return hours;
+  }
+
+  /** Open, closed or nobody online now: two reads, no write (the widget asks on every load). */
+  async availability(now = new Date()): Promise<Availability> {
+    const [hours, operators] = await Promise.all([this.businessHours(), this.store.operators()]);
+    return availabilityOf(hours, operators, now);
   }
 
   /** The operator's account changed (capacity, name, deactivation). */
