@@ -185,6 +185,11 @@ export const RoutingSession = z.object({
    * automatically; taken by hand only when they left an email. Absent from older servers.
    */
   visitor_left_at: z.optional(z.nullable(IsoDate)),
+  /**
+   * The visitor wrote while the desk was closed or nobody was online: an offline message,
+   * answered when operators return (the reply reaches them by email). Absent from older servers.
+   */
+  offline_message: z.optional(z.boolean()),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -199,6 +204,8 @@ export const QueueEntry = z.object({
   last_message_preview: z.nullable(z.string()),
   /** The visitor left while waiting (see RoutingSession.visitor_left_at). */
   visitor_left_at: z.optional(z.nullable(IsoDate)),
+  /** See RoutingSession.offline_message. */
+  offline_message: z.optional(z.boolean()),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 

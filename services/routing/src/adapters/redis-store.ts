@@ -200,6 +200,7 @@ export function createRedisStore(opts: {
         i.seq,
         randomUUID(),
         i.writtenAt.getTime(),
+        i.offline ? '1' : '0',
       ),
     take: (chatId, operatorId) => run('take', chatId, operatorId),
     transfer: (i) =>

@@ -87,6 +87,8 @@ export interface RoutingStore {
     preview: string | null;
     seq: number;
     writtenAt: Date;
+    /** Written while closed or nobody online: a new session is marked an offline message. */
+    offline: boolean;
   }): Promise<Changes<{ opened: boolean; duplicate: boolean }>>;
   take(chatId: ChatId, operatorId: OperatorId): Promise<Changes<true>>;
   transfer(input: {

@@ -72,6 +72,8 @@ export class RoutingService {
   async onMessageCreated(event: EventPayload<'chat.evt.message_created'>): Promise<void> {
     const { message, chat } = event;
     if (message.sender_type !== 'user') return;
+    const writtenAt = new Date(message.created_at);
+    const { state } = await this.availability(writtenAt);
     await this.store.openSession({
       chatId: message.chat_id,
       userId: chat.user_id,
@@ -80,7 +82,8 @@ export class RoutingService {
       // The chat service's own preview of this (its newest) message.
       preview: chat.last_message_preview,
       seq: message.seq,
-      writtenAt: new Date(message.created_at),
+      writtenAt,
+      offline: state !== 'open',
     });
   }
 
