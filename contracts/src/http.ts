@@ -5,6 +5,8 @@ import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
   Attachment,
+  Availability,
+  BusinessHours,
   EmailRecord,
   MessageContent,
   SendMessageBody,
@@ -71,6 +73,17 @@ export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse
   chat_id: z.string(),
 });
 export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
+
+/**
+ * GET /api/widget/config (no token): what the widget needs before the visitor writes. Read-only on
+ * the server (no visitor, chat or session is created).
+ */
+export const WidgetConfigResponse = z.object({ availability: Availability });
+export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
+
+/** GET / PUT /api/admin/settings/business_hours (admins): the desk's opening hours. */
+export const BusinessHoursBody = BusinessHours;
+export type BusinessHoursBody = z.infer<typeof BusinessHoursBody>;
 
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = z.strictObject({
@@ -340,5 +353,16 @@ export const consoleRoutes = {
     response: Operator,
   },
   outbox: { method: 'GET', path: '/api/admin/outbox', response: OutboxResponse },
+  businessHours: {
+    method: 'GET',
+    path: '/api/admin/settings/business_hours',
+    response: BusinessHoursBody,
+  },
+  setBusinessHours: {
+    method: 'PUT',
+    path: '/api/admin/settings/business_hours',
+    body: BusinessHoursBody,
+    response: BusinessHoursBody,
+  },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;

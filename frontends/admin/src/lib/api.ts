@@ -187,4 +187,6 @@ export const api = {
   updateOperator: (id: OperatorId, body: http.UpdateOperatorRequest) =>
     call('updateOperator', { params: { operator_id: id }, body }),
   outbox: () => call('outbox'),
+  businessHours: () => call('businessHours'),
+  setBusinessHours: (body: http.BusinessHoursBody) => call('setBusinessHours', { body }),
 };

@@ -32,6 +32,7 @@ export const en = {
   navVisitors: 'Visitors online',
   navOperators: 'Operators',
   navOutbox: 'Email outbox',
+  navHours: 'Business hours',
   mainNavigation: 'Main navigation',
   team: 'Team',
 
@@ -175,6 +176,33 @@ export const en = {
   createOperator: 'Add operator',
   created: 'Operator added.',
   updated: 'Saved.',
+
+  // business hours
+  hoursTitle: 'Business hours',
+  hoursIntro:
+    'Outside these hours, or when no operator is online, the widget tells visitors so, asks for their email and queues their message as an offline message.',
+  hoursEnabled: 'Use business hours (otherwise open whenever an operator is online)',
+  hoursTimeZone: 'Time zone (IANA, e.g. Europe/Berlin)',
+  hoursClosed: 'Closed',
+  hoursAddStretch: 'Add hours',
+  hoursRemoveStretch: 'Remove',
+  hoursOpen: 'Opens',
+  hoursClose: 'Closes',
+  hoursHolidays: 'Holidays (closed all day)',
+  hoursAddHoliday: 'Add holiday',
+  hoursSaved: 'Business hours saved.',
+  weekdays: {
+    monday: 'Monday',
+    tuesday: 'Tuesday',
+    wednesday: 'Wednesday',
+    thursday: 'Thursday',
+    friday: 'Friday',
+    saturday: 'Saturday',
+    sunday: 'Sunday',
+  } as Record<
+    'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday',
+    string
+  >,
 
   // outbox
   outboxTitle: 'Email outbox',

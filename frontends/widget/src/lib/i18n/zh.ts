@@ -83,6 +83,14 @@ const zh: Dictionary = {
   linkSpent: '邮件中的此链接已被使用。请在下方留言，开始新的对话。',
   linkExpired: '邮件中的此链接已过期。请在下方留言，开始新的对话。',
   linkInvalid: '此链接无效。请在下方留言，开始新的对话。',
+  awayUntil: '我们暂时不在，{when}恢复服务——请留言，我们会通过邮件回复。',
+  awayClosed: '我们现在不在——请留言，我们会通过邮件回复。',
+  awayNobody: '目前没有客服在线——请留言，我们会通过邮件回复。',
+  emailForReply: '邮箱（用于接收回复）',
+  emailRequired: '请填写邮箱，以便我们回复。',
+  awayEmailLabel: '您的邮箱（用于接收回复）',
+  awaySaveEmail: '保存邮箱',
+  awayEmailSaved: '我们会回复到 {email}。',
 };
 
 export default zh;
