@@ -4,7 +4,8 @@ import type { RoutingEvents } from '../domain/ports.ts';
 /** routing.evt.* on the ROUTING_EVENTS stream. */
 export function createNatsEvents(bus: Bus): RoutingEvents {
   return {
-    publish: (subject, payload, msgId) =>
-      bus.publishDurable(subject, payload, msgId ? { msgId } : {}),
+    async publish(subject, payload, msgId) {
+      await bus.publishDurable(subject, payload, msgId ? { msgId } : {});
+    },
   };
 }
