@@ -75,7 +75,7 @@ describe('business hours over REST', () => {
 
     const badZone = await putHours({ ...closedForDays, time_zone: 'Mars/Olympus' });
     expect(badZone.status).toBe(400);
-    expect(badZone.body.code).toBe('validation_failed');
+    expect(badZone.body.code).toBe('bad_request');
     const backwards = await putHours({
       ...closedForDays,
       weekly: { ...closedForDays.weekly, monday: [{ open: '18:00', close: '08:00' }] },
