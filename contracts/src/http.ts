@@ -78,7 +78,7 @@ export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
  * GET /api/widget/config (no token): what the widget needs before the visitor writes. Read-only on
  * the server (no visitor, chat or session is created).
  */
-export const WidgetConfigResponse = z.object({ availability: Availability });
+export const WidgetConfigResponse = /* @__PURE__ */ z.object({ availability: Availability });
 export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
 
 /** GET / PUT /api/admin/settings/business_hours (admins): the desk's opening hours. */

@@ -305,7 +305,7 @@ export const VisitorEmail = z.pipe(
 export { AttachmentId, ChatId, ClientId, IsoDate, MessageId, OperatorId, SessionId, UserId };
 
 // ---- business hours and availability ----
-export const Weekday = z.enum([
+export const Weekday = /* @__PURE__ */ z.enum([
   'monday',
   'tuesday',
   'wednesday',
@@ -317,13 +317,15 @@ export const Weekday = z.enum([
 export type Weekday = z.infer<typeof Weekday>;
 
 /** A wall-clock time "HH:MM" (24-hour); "24:00" only as a closing time. */
-const ClockTime = /* @__PURE__ */ z.string().check(z.regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/));
+const ClockTime = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/));
 
 /** One opening stretch of a weekday, in the business time zone; open before close. */
 export const OpeningInterval = /* @__PURE__ */ z
   .strictObject({ open: ClockTime, close: ClockTime })
   .check(
-    z.refine((i) => i.open < i.close && i.open !== '24:00', {
+    /* @__PURE__ */ z.refine((i) => i.open < i.close && i.open !== '24:00', {
       message: 'open must be earlier than close',
     }),
   );
@@ -341,18 +343,21 @@ function isTimeZone(zone: string): boolean {
 /** An IANA time zone name ("Europe/Berlin", "UTC"). */
 export const TimeZone = /* @__PURE__ */ z
   .string()
-  .check(z.maxLength(64), z.refine(isTimeZone, { message: 'not an IANA time zone' }));
+  .check(
+    /* @__PURE__ */ z.maxLength(64),
+    /* @__PURE__ */ z.refine(isTimeZone, { message: 'not an IANA time zone' }),
+  );
 
-const DayHours = /* @__PURE__ */ z.array(OpeningInterval).check(z.maxLength(6));
+const DayHours = /* @__PURE__ */ z.array(OpeningInterval).check(/* @__PURE__ */ z.maxLength(6));
 
 /**
  * When the support desk is open. `enabled: false` means no schedule (always open while an
  * operator is online). Holidays are local calendar dates in `time_zone`, closed all day.
  */
-export const BusinessHours = z.strictObject({
-  enabled: z.boolean(),
+export const BusinessHours = /* @__PURE__ */ z.strictObject({
+  enabled: /* @__PURE__ */ z.boolean(),
   time_zone: TimeZone,
-  weekly: z.strictObject({
+  weekly: /* @__PURE__ */ z.strictObject({
     monday: DayHours,
     tuesday: DayHours,
     wednesday: DayHours,
@@ -361,19 +366,21 @@ export const BusinessHours = z.strictObject({
     saturday: DayHours,
     sunday: DayHours,
   }),
-  holidays: /* @__PURE__ */ z.array(/* @__PURE__ */ z.iso.date()).check(z.maxLength(400)),
+  holidays: /* @__PURE__ */ z
+    .array(/* @__PURE__ */ z.iso.date())
+    .check(/* @__PURE__ */ z.maxLength(400)),
 });
 export type BusinessHours = z.infer<typeof BusinessHours>;
 
 /** `open`: within hours and an operator online; `closed`: outside hours; `nobody_online`: within hours, no operator online. */
-export const AvailabilityState = z.enum(['open', 'closed', 'nobody_online']);
+export const AvailabilityState = /* @__PURE__ */ z.enum(['open', 'closed', 'nobody_online']);
 export type AvailabilityState = z.infer<typeof AvailabilityState>;
 
-export const Availability = z.object({
+export const Availability = /* @__PURE__ */ z.object({
   state: AvailabilityState,
   /** While closed: when the next opening stretch begins (null when none is scheduled within two weeks). */
-  opens_at: z.nullable(IsoDate),
+  opens_at: /* @__PURE__ */ z.nullable(IsoDate),
   /** The business time zone, for showing `opens_at` as the desk's own wall-clock time. */
-  time_zone: z.string(),
+  time_zone: /* @__PURE__ */ z.string(),
 });
 export type Availability = z.infer<typeof Availability>;

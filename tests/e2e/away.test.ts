@@ -51,7 +51,10 @@ const widgetConfig = () =>
 beforeAll(async () => {
   buildApp(repoRoot, 'widget', { ifMissing: true });
   buildApp(repoRoot, 'admin', { ifMissing: true });
-  stack = await startStack({ buildApps: false, env: { NOTIFY_DELAY: '1s' } });
+  stack = await startStack({
+    buildApps: false,
+    env: { NOTIFY_DELAY: '1s', VISITOR_OFFLINE_GRACE: '1s' },
+  });
   browser = await launchBrowser();
   adminToken = (await loginOperator(stack)).token;
 }, 240_000);
@@ -103,69 +106,81 @@ describe('business hours over REST', () => {
 });
 
 describe('the widget outside business hours', () => {
-  it('says so, asks for an email, queues an offline message and the reply arrives by email', async () => {
-    expect((await putHours(closedForDays)).status).toBe(200);
-    const context = await browser.newContext({ locale: 'en-GB' });
-    const page = await context.newPage();
-    await page.goto(`${stack.gatewayUrl}/widget/?open=1`);
-    const notice = page.getByTestId('away-notice');
-    await notice.waitFor();
-    expect(await notice.getAttribute('data-state')).toBe('closed');
-    expect(await notice.innerText()).toMatch(
-      /^We're away until .+ — leave a message and we'll reply by email\.$/,
-    );
+  it(
+    'says so, asks for an email, queues an offline message and the reply arrives by email',
+    { timeout: 90_000 },
+    async () => {
+      expect((await putHours(closedForDays)).status).toBe(200);
+      const context = await browser.newContext({ locale: 'en-GB' });
+      const page = await context.newPage();
+      await page.goto(`${stack.gatewayUrl}/widget/?open=1`);
+      const notice = page.getByTestId('away-notice');
+      await notice.waitFor();
+      expect(await notice.getAttribute('data-state')).toBe('closed');
+      expect(await notice.innerText()).toMatch(
+        /^We're away until .+ — leave a message and we'll reply by email\.$/,
+      );
 
-    const form = page.getByTestId('prechat');
-    await form.locator('#parley-name').fill('Olga');
-    const question = `Can I return an opened box? (${randomUUID().slice(0, 8)})`;
-    await form.locator('#parley-first').fill(question);
-    await form.locator('button[type="submit"]').click();
-    await page.getByText('Please enter your email so we can reply.').waitFor();
-    await form.locator('#parley-email').fill('olga@example.com');
-    await page.screenshot({ path: path.join(repoRoot, 'docs/screenshots/widget-away.png') });
-    await form.locator('button[type="submit"]').click();
-    await page
-      .locator('[data-testid="message"][data-sender="user"][data-status="stored"]')
-      .filter({ hasText: question })
-      .waitFor();
-    await context.close();
+      const form = page.getByTestId('prechat');
+      await form.locator('#parley-name').fill('Olga');
+      const question = `Can I return an opened box? (${randomUUID().slice(0, 8)})`;
+      await form.locator('#parley-first').fill(question);
+      await form.locator('button[type="submit"]').click();
+      await page.getByText('Please enter your email so we can reply.').waitFor();
+      await form.locator('#parley-email').fill('olga@example.com');
+        await form.locator('button[type="submit"]').click();
+      await page
+        .locator('[data-testid="message"][data-sender="user"][data-status="stored"]')
+        .filter({ hasText: question })
+        .waitFor();
+      await context.close();
 
-    const queued = await waitFor(
-      async () => {
-        const queue = await api<QueueEntry[]>(stack.gatewayUrl, 'GET', '/api/routing/queue', {
+      const queued = await waitFor(
+        async () => {
+          const queue = await api<QueueEntry[]>(stack.gatewayUrl, 'GET', '/api/routing/queue', {
+            token: adminToken,
+          });
+          return queue.body.find((q) => q.user_email === 'olga@example.com' && q.visitor_left_at);
+        },
+        { what: 'the offline message in the queue, its visitor gone' },
+      );
+      expect(queued.offline_message).toBe(true);
+
+      // The desk opens again; the operator answers and the visitor, gone, gets the reply by email.
+      expect((await putHours({ ...closedForDays, enabled: false })).status).toBe(200);
+      const operator = await wsClient(stack.gatewayUrl, adminToken);
+      operator.send({ type: 'subscribe', channel: 'operator' });
+      const online = await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
+        token: adminToken,
+        body: { status: 'online' },
+      });
+      expect(online.status).toBe(200);
+      // A visitor who has left is not handed out automatically: an operator takes it by hand.
+      const taken = await api(
+        stack.gatewayUrl,
+        'POST',
+        `/api/routing/chats/${queued.chat_id}/take`,
+        {
           token: adminToken,
-        });
-        return queue.body.find((q) => q.user_email === 'olga@example.com');
-      },
-      { what: 'the offline message in the queue' },
-    );
-    expect(queued.offline_message).toBe(true);
-
-    // The desk opens again; the operator answers and the visitor, gone, gets the reply by email.
-    expect((await putHours({ ...closedForDays, enabled: false })).status).toBe(200);
-    const operator = await wsClient(stack.gatewayUrl, adminToken);
-    operator.send({ type: 'subscribe', channel: 'operator' });
-    const online = await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {
-      token: adminToken,
-      body: { status: 'online' },
-    });
-    expect(online.status).toBe(200);
-    await operator.nextFrame((f) => f.type === 'chat_assigned' && f.chat_id === queued.chat_id);
-    const answer = 'Yes, within 30 days.';
-    await operator.sendMessage(queued.chat_id, answer);
-    const email = await waitFor(
-      async () => {
-        const outbox = await api<EmailRecord[]>(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
-          token: adminToken,
-        });
-        return outbox.body.find((e) => e.chat_id === queued.chat_id);
-      },
-      { timeoutMs: 30_000, what: 'the unread-reply email' },
-    );
-    expect(email.to).toBe('olga@example.com');
-    expect(email.text).toContain(answer);
-    await operator.close();
-  });
+        },
+      );
+      expect(taken.status).toBe(200);
+      const answer = 'Yes, within 30 days.';
+      await operator.sendMessage(queued.chat_id, answer);
+      const email = await waitFor(
+        async () => {
+          const outbox = await api<EmailRecord[]>(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
+            token: adminToken,
+          });
+          return outbox.body.find((e) => e.chat_id === queued.chat_id);
+        },
+        { timeoutMs: 30_000, what: 'the unread-reply email' },
+      );
+      expect(email.to).toBe('olga@example.com');
+      expect(email.text).toContain(answer);
+      await operator.close();
+    },
+  );
 
   it('says nobody is online in Chinese and Russian, with full-width punctuation in Chinese', async () => {
     expect((await putHours({ ...closedForDays, enabled: false })).status).toBe(200);
