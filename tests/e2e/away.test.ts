@@ -127,8 +127,9 @@ describe('the widget outside business hours', () => {
       await form.locator('#parley-first').fill(question);
       await form.locator('button[type="submit"]').click();
       await page.getByText('Please enter your email so we can reply.').waitFor();
+      await page.screenshot({ path: path.join(repoRoot, 'docs/screenshots/widget-away.png') });
       await form.locator('#parley-email').fill('olga@example.com');
-        await form.locator('button[type="submit"]').click();
+      await form.locator('button[type="submit"]').click();
       await page
         .locator('[data-testid="message"][data-sender="user"][data-status="stored"]')
         .filter({ hasText: question })
@@ -146,8 +147,43 @@ describe('the widget outside business hours', () => {
       );
       expect(queued.offline_message).toBe(true);
 
+      // In the console: the queue marks it, and the admin turns the schedule off on the hours page.
+      const admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const consolePage = await admin.newPage();
+      await consolePage.goto(`${stack.gatewayUrl}/admin/`);
+      await consolePage.waitForURL(/\/admin\/login/);
+      await consolePage.getByLabel('Email').fill(stack.adminEmail);
+      await consolePage.getByLabel('Password').fill(stack.adminPassword);
+      await consolePage.getByRole('button', { name: 'Sign in' }).click();
+      await consolePage.locator('.connection[data-state="open"]').waitFor();
+      await consolePage.getByRole('link', { name: 'Queue' }).click();
+      await consolePage
+        .locator(`[data-testid="queue-entry"][data-chat-id="${queued.chat_id}"]`)
+        .getByTestId('offline-message')
+        .waitFor();
+      await consolePage.getByRole('link', { name: 'Business hours' }).click();
+      const hoursForm = consolePage.getByTestId('business-hours');
+      await hoursForm.waitFor();
+      expect(await hoursForm.getByTestId('hours-holiday').count()).toBe(12);
+      await consolePage.screenshot({
+        path: path.join(repoRoot, 'docs/screenshots/admin-business-hours.png'),
+        fullPage: true,
+      });
+      await hoursForm.getByTestId('hours-enabled').uncheck();
+      await hoursForm.getByRole('button', { name: 'Save' }).click();
+      await consolePage.getByText('Business hours saved.').waitFor();
+      await admin.close();
+      const saved = await api<BusinessHours>(
+        stack.gatewayUrl,
+        'GET',
+        '/api/admin/settings/business_hours',
+        {
+          token: adminToken,
+        },
+      );
+      expect(saved.body).toEqual({ ...closedForDays, enabled: false });
+
       // The desk opens again; the operator answers and the visitor, gone, gets the reply by email.
-      expect((await putHours({ ...closedForDays, enabled: false })).status).toBe(200);
       const operator = await wsClient(stack.gatewayUrl, adminToken);
       operator.send({ type: 'subscribe', channel: 'operator' });
       const online = await api(stack.gatewayUrl, 'PUT', '/api/routing/status', {

@@ -81,6 +81,9 @@ export const en = {
   queueTitle: 'Waiting visitors',
   queueEmpty: 'Nobody is waiting.',
   visitorLeft: 'Visitor left',
+  offlineMessage: 'Offline message',
+  offlineMessageHint:
+    'Written outside business hours or while no operator was online; the visitor was told we reply by email.',
   visitorLeftWithEmail: 'Left the page; a reply reaches them by email.',
   visitorLeftNoEmail: 'Left the page without an email address: nobody would read a reply.',
   waiting: (d: string) => `waiting ${d}`,
