@@ -7,6 +7,8 @@ import {
   Attachment,
   Availability,
   BusinessHours,
+  RatingScore,
+  SessionRating,
   EmailRecord,
   MessageContent,
   SendMessageBody,
@@ -80,6 +82,18 @@ export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
  */
 export const WidgetConfigResponse = /* @__PURE__ */ z.object({ availability: Availability });
 export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
+
+/** POST /api/support_chat/rating (visitor token): rates a closed session of the visitor's chat, once. */
+export const RatingRequest = /* @__PURE__ */ z.strictObject({
+  session_id: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(100)),
+  score: RatingScore,
+  comment: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), /* @__PURE__ */ z.maxLength(1000)),
+  ),
+});
+export type RatingRequest = z.infer<typeof RatingRequest>;
+export const RatingResponse = SessionRating;
+export type RatingResponse = z.infer<typeof RatingResponse>;
 
 /** GET / PUT /api/admin/settings/business_hours (admins): the desk's opening hours. */
 export const BusinessHoursBody = BusinessHours;
@@ -433,6 +447,13 @@ export const visitorRoutes = {
   unsubscribe: { method: 'GET', path: '/api/unsubscribe' },
   /** Unsubscribes: the confirmation page's form and RFC 8058 one-click (`List-Unsubscribe=One-Click`). */
   unsubscribeOneClick: { method: 'POST', path: '/api/unsubscribe' },
+  /** The visitor rates a closed session: 409 `conflict` when already rated or not closed. */
+  rating: {
+    method: 'POST',
+    path: '/api/support_chat/rating',
+    body: RatingRequest,
+    response: RatingResponse,
+  },
   /** Open / closed / nobody online, before the visitor writes (no token, no write). */
   widgetConfig: { method: 'GET', path: '/api/widget/config', response: WidgetConfigResponse },
 } as const;

@@ -190,6 +190,8 @@ export const RoutingSession = z.object({
    * answered when operators return (the reply reaches them by email). Absent from older servers.
    */
   offline_message: z.optional(z.boolean()),
+  /** The visitor's rating of this session once closed (absent from older servers). */
+  rating: z.optional(z.nullable(z.lazy(() => SessionRating))),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -384,3 +386,15 @@ export const Availability = /* @__PURE__ */ z.object({
   time_zone: /* @__PURE__ */ z.string(),
 });
 export type Availability = z.infer<typeof Availability>;
+
+// ---- rating (CSAT) ----
+export const RatingScore = /* @__PURE__ */ z.enum(['good', 'bad']);
+export type RatingScore = z.infer<typeof RatingScore>;
+
+/** A visitor's rating of one closed session: once per session, the comment optional. */
+export const SessionRating = /* @__PURE__ */ z.object({
+  score: RatingScore,
+  comment: /* @__PURE__ */ z.nullable(/* @__PURE__ */ z.string()),
+  rated_at: IsoDate,
+});
+export type SessionRating = z.infer<typeof SessionRating>;

@@ -7,6 +7,8 @@ import {
   Attachment,
   Availability,
   BusinessHours,
+  RatingScore,
+  SessionRating,
   EmailRecord,
   MessageContent,
   OnlineVisitor,
@@ -258,6 +260,15 @@ export const rpcCatalog = {
     /** The operator's account changed (capacity, name, deactivated): re-read and reassign. */
     request: z.object({ operator: Operator }),
     response: OperatorPresence,
+  },
+  /** The visitor rates a closed session of their chat; once (409 conflict after). */
+  'routing.rpc.rate': {
+    request: z.extend(ChatRef, {
+      session_id: z.string(),
+      score: RatingScore,
+      comment: z.nullable(z.string()),
+    }),
+    response: SessionRating,
   },
   'routing.rpc.business_hours': { request: z.object({}), response: BusinessHours },
   'routing.rpc.set_business_hours': {

@@ -15,6 +15,7 @@ import {
   SupportChatResponse,
   VisitorSessionResponse,
   type EmailLinkRequest,
+  type RatingRequest,
   type SendMessageRequest,
   type VisitorProfileUpdate,
   type VisitorSessionRequest,
@@ -41,6 +42,8 @@ export interface ApiClient {
   messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
   messagesBefore(beforeSeq: number): Promise<z.infer<typeof MessagesPage>>;
   sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
+  /** Rates a closed session (the after-chat prompt); 409 when it was rated already. */
+  rate(body: RatingRequest): Promise<void>;
   upload(
     chatId: string,
     file: Blob,
@@ -94,6 +97,9 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     messagesBefore: (beforeSeq) =>
       request('GET', `${paths.messages}?before_seq=${beforeSeq}&limit=50`, MessagesPage),
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
+    rate: async (body) => {
+      await request('POST', `${paths.chat}/rating`, null, body);
+    },
 
     // XMLHttpRequest because fetch cannot report upload progress.
     upload: (chatId, file, name, onProgress) =>

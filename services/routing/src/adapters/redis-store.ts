@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createRedis } from '@parley/runtime/redis';
-import { AppError, BusinessHours, ErrorCode, type ChatId, type Operator } from '@parley/contracts';
+import {
+  AppError,
+  BusinessHours,
+  ErrorCode,
+  SessionRating,
+  type ChatId,
+  type Operator,
+} from '@parley/contracts';
 import type { Changes, Member, RoutingStore, VisitorConnectionInfo } from '../domain/ports.ts';
 import {
   list,
@@ -180,6 +187,8 @@ export function createRedisStore(opts: {
   let blocking: Redis | undefined;
   const outboxKey = `${opts.prefix}outbox`;
   const settingsKey = `${opts.prefix}settings:business_hours`;
+  // Kept for good: a session's rating outlives the session (the next one replaces it).
+  const ratingKey = (sessionId: string) => `${opts.prefix}rating:${sessionId}`;
 
   async function read<T>(what: string, arg = ''): Promise<T> {
     return JSON.parse(String(await commands.read(what, arg))) as T;
@@ -279,6 +288,15 @@ export function createRedisStore(opts: {
     },
     async setBusinessHours(hours) {
       await guard(redis.set(settingsKey, JSON.stringify(hours)));
+    },
+    async rate(sessionId, rating) {
+      return (await guard(redis.set(ratingKey(sessionId), JSON.stringify(rating), 'NX'))) === 'OK';
+    },
+    async rating(sessionId) {
+      const raw = await guard(redis.get(ratingKey(sessionId)));
+      if (raw === null) return null;
+      const parsed = SessionRating.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
     },
     outbox: outboxOf(commands, outboxKey, () => {
       if (!blocking) {

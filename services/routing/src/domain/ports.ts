@@ -9,6 +9,7 @@ import type {
   PageInfo,
   QueueEntry,
   RoutingSession,
+  SessionRating,
   SupportMessage,
   SystemEvent,
   UserId,
@@ -143,6 +144,9 @@ export interface RoutingStore {
   /** The stored opening hours, or null when an admin never set them. */
   businessHours(): Promise<BusinessHours | null>;
   setBusinessHours(hours: BusinessHours): Promise<void>;
+  /** Records a session's rating unless it has one: false when it was rated already. */
+  rate(sessionId: string, rating: SessionRating): Promise<boolean>;
+  rating(sessionId: string): Promise<SessionRating | null>;
   /** Changes recorded atomically with each state change, relayed to NATS in order. */
   outbox: {
     /** Takes or renews the single relay lease. */

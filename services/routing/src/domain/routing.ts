@@ -10,6 +10,7 @@ import {
   type OperatorStatus,
   type QueueEntry,
   type RoutingSession,
+  type SessionRating,
   type SupportMessage,
   type UserId,
 } from '@parley/contracts';
@@ -254,8 +255,41 @@ export class RoutingService {
   operators(): Promise<OperatorPresence[]> {
     return this.store.operators();
   }
-  session(chatId: ChatId): Promise<RoutingSession | null> {
-    return this.store.session(chatId);
+  /** The chat's current session, with the visitor's rating once it is closed and rated. */
+  async session(chatId: ChatId): Promise<RoutingSession | null> {
+    const session = await this.store.session(chatId);
+    if (session?.status !== 'closed') return session;
+    return { ...session, rating: await this.store.rating(session.id) };
+  }
+
+  /**
+   * The visitor rates a closed session of their chat, once. The console sees it live on the
+   * chat (session_changed) and on every later read of the session.
+   */
+  async rate(
+    chatId: ChatId,
+    sessionId: string,
+    score: SessionRating['score'],
+    comment: string | null,
+  ): Promise<SessionRating> {
+    const session = await this.store.session(chatId);
+    if (!session || session.id !== sessionId)
+      throw new AppError('not_found', 'No such session on this chat');
+    if (session.status !== 'closed')
+      throw new AppError('conflict', 'Only a closed chat can be rated');
+    const rating: SessionRating = {
+      score,
+      comment: comment?.trim() || null,
+      rated_at: new Date().toISOString(),
+    };
+    if (!(await this.store.rate(sessionId, rating)))
+      throw new AppError('conflict', 'This chat was rated already');
+    await this.events.publish(
+      'routing.evt.session_changed',
+      { session: { ...session, rating } },
+      `rating-${sessionId}`,
+    );
+    return rating;
   }
   async visitorSessions(userId: UserId): Promise<RoutingSession[]> {
     const { chatId } = await this.store.visitor(userId);

@@ -42,6 +42,11 @@ export async function startNatsTransport(
     bus.serve('routing.rpc.operator_updated', (r) => routing.operatorUpdated(r.operator), {
       queue: QUEUE,
     }),
+    bus.serve(
+      'routing.rpc.rate',
+      (r) => routing.rate(r.chat_id, r.session_id, r.score, r.comment),
+      { queue: QUEUE },
+    ),
     bus.serve('routing.rpc.business_hours', () => routing.businessHours(), { queue: QUEUE }),
     bus.serve('routing.rpc.set_business_hours', (r) => routing.setBusinessHours(r.hours), {
       queue: QUEUE,

@@ -79,6 +79,13 @@ const enPanel = {
   awayEmailLabel: 'Your email, for our reply',
   awaySaveEmail: 'Save email',
   awayEmailSaved: "We'll reply to {email}.",
+  ratingQuestion: 'How was this chat?',
+  ratingGood: 'Good',
+  ratingBad: 'Bad',
+  ratingComment: 'Anything to add? (optional)',
+  ratingSend: 'Send rating',
+  ratingSkip: 'Skip',
+  ratingThanks: 'Thank you for your feedback.',
 } as const;
 
 export default enPanel;

@@ -92,6 +92,13 @@ const ru: Dictionary = {
   awayEmailLabel: 'Ваш адрес почты для ответа',
   awaySaveEmail: 'Сохранить адрес',
   awayEmailSaved: 'Мы ответим на {email}.',
+  ratingQuestion: 'Как прошёл этот чат?',
+  ratingGood: 'Хорошо',
+  ratingBad: 'Плохо',
+  ratingComment: 'Хотите что-то добавить? (необязательно)',
+  ratingSend: 'Отправить оценку',
+  ratingSkip: 'Пропустить',
+  ratingThanks: 'Спасибо за отзыв.',
 };
 
 export default ru;

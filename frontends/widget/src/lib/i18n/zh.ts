@@ -91,6 +91,13 @@ const zh: Dictionary = {
   awayEmailLabel: '您的邮箱（用于接收回复）',
   awaySaveEmail: '保存邮箱',
   awayEmailSaved: '我们会回复到 {email}。',
+  ratingQuestion: '这次对话体验如何？',
+  ratingGood: '满意',
+  ratingBad: '不满意',
+  ratingComment: '还有什么想说的吗？（选填）',
+  ratingSend: '提交评价',
+  ratingSkip: '跳过',
+  ratingThanks: '感谢您的反馈。',
 };
 
 export default zh;
