@@ -83,7 +83,7 @@ export const en = {
   visitorLeft: 'Visitor left',
   offlineMessage: 'Offline message',
   ratedBy: (score: 'good' | 'bad') =>
-    score === 'good' ? 'Visitor rated this chat 👍 good' : 'Visitor rated this chat 👎 bad',
+    score === 'good' ? 'Visitor rated this chat: good' : 'Visitor rated this chat: bad',
   offlineMessageHint:
     'Written outside business hours or while no operator was online; the visitor was told we reply by email.',
   visitorLeftWithEmail: 'Left the page; a reply reaches them by email.',
