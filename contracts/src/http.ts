@@ -95,6 +95,17 @@ export type RatingRequest = z.infer<typeof RatingRequest>;
 export const RatingResponse = SessionRating;
 export type RatingResponse = z.infer<typeof RatingResponse>;
 
+/**
+ * POST /api/support_chat/transcript (visitor) and POST /api/admin/chats/:chat_id/transcript
+ * (operators): emails the conversation to the visitor's address, once per request; 409 `conflict`
+ * when the visitor has no email, 429 past the per-chat limit.
+ */
+export const TranscriptResponse = /* @__PURE__ */ z.object({
+  email_id: /* @__PURE__ */ z.string(),
+  to: /* @__PURE__ */ z.string(),
+});
+export type TranscriptResponse = z.infer<typeof TranscriptResponse>;
+
 /** GET / PUT /api/admin/settings/business_hours (admins): the desk's opening hours. */
 export const BusinessHoursBody = BusinessHours;
 export type BusinessHoursBody = z.infer<typeof BusinessHoursBody>;
@@ -378,6 +389,11 @@ export const consoleRoutes = {
   /** `<img src>`/`<audio src>` URL; the token may come as `?token=` since media cannot send headers. */
   attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
   wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
+  transcript: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/transcript',
+    response: TranscriptResponse,
+  },
   businessHours: {
     method: 'GET',
     path: '/api/admin/settings/business_hours',
@@ -453,6 +469,11 @@ export const visitorRoutes = {
     path: '/api/support_chat/rating',
     body: RatingRequest,
     response: RatingResponse,
+  },
+  transcript: {
+    method: 'POST',
+    path: '/api/support_chat/transcript',
+    response: TranscriptResponse,
   },
   /** Open / closed / nobody online, before the visitor writes (no token, no write). */
   widgetConfig: { method: 'GET', path: '/api/widget/config', response: WidgetConfigResponse },

@@ -278,6 +278,11 @@ export const rpcCatalog = {
   /** Open / closed / nobody online right now: reads only, never writes. */
   'routing.rpc.availability': { request: z.object({}), response: Availability },
   // ---- notify service ----
+  /** Emails the chat's conversation (what the visitor saw) to `to`: one request, one email. */
+  'notify.rpc.send_transcript': {
+    request: z.object({ chat_id: ChatId, to: z.string(), visitor_name: z.nullable(z.string()) }),
+    response: EmailRecord,
+  },
   'notify.rpc.outbox_list': {
     request: z.object({ limit: z._default(intBetween(1, 500), 100) }),
     response: z.array(EmailRecord),

@@ -188,5 +188,6 @@ export const api = {
     call('updateOperator', { params: { operator_id: id }, body }),
   outbox: () => call('outbox'),
   businessHours: () => call('businessHours'),
+  transcript: (chatId: ChatId) => call('transcript', { params: { chat_id: chatId } }),
   setBusinessHours: (body: http.BusinessHoursBody) => call('setBusinessHours', { body }),
 };

@@ -82,6 +82,8 @@ export const en = {
   queueEmpty: 'Nobody is waiting.',
   visitorLeft: 'Visitor left',
   offlineMessage: 'Offline message',
+  sendTranscript: 'Email transcript',
+  transcriptSent: (to: string) => `Transcript sent to ${to}.`,
   ratedBy: (score: 'good' | 'bad') =>
     score === 'good' ? 'Visitor rated this chat: good' : 'Visitor rated this chat: bad',
   offlineMessageHint:

@@ -15,7 +15,6 @@ import {
   SupportChatResponse,
   VisitorSessionResponse,
   type EmailLinkRequest,
-  type RatingRequest,
   type SendMessageRequest,
   type VisitorProfileUpdate,
   type VisitorSessionRequest,
@@ -42,8 +41,11 @@ export interface ApiClient {
   messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
   messagesBefore(beforeSeq: number): Promise<z.infer<typeof MessagesPage>>;
   sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
-  /** Rates a closed session (the after-chat prompt); 409 when it was rated already. */
-  rate(body: RatingRequest): Promise<void>;
+  /**
+   * A POST whose answer the widget only needs to succeed (the panel's rating and transcript
+   * requests: their paths and bodies live with the lazily loaded components that send them).
+   */
+  post(path: string, body: unknown): Promise<void>;
   upload(
     chatId: string,
     file: Blob,
@@ -97,8 +99,8 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     messagesBefore: (beforeSeq) =>
       request('GET', `${paths.messages}?before_seq=${beforeSeq}&limit=50`, MessagesPage),
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
-    rate: async (body) => {
-      await request('POST', `${paths.chat}/rating`, null, body);
+    post: async (path, body) => {
+      await request('POST', path, null, body);
     },
 
     // XMLHttpRequest because fetch cannot report upload progress.

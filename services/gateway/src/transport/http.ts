@@ -14,6 +14,7 @@ import type { WsTickets } from '../domain/tickets.ts';
 import type { VisitorChats } from '../domain/visitor-chats.ts';
 import { attachmentRoutes } from './attachments.ts';
 import { deskRoutes } from './desk-routes.ts';
+import { transcriptRoutes } from './transcript-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { Limits } from '../limits/index.ts';
 import { restLimits } from './limits.ts';
@@ -87,6 +88,7 @@ export function createHttpApp(deps: {
   visitorRoutes(api, routeDeps);
   consoleRoutes(api, routeDeps);
   deskRoutes(api, routeDeps);
+  transcriptRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);
   api.use(() => {
     throw new AppError('not_found', 'No such endpoint');

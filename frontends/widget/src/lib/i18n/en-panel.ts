@@ -86,6 +86,8 @@ const enPanel = {
   ratingSend: 'Send rating',
   ratingSkip: 'Skip',
   ratingThanks: 'Thank you for your feedback.',
+  transcriptButton: 'Email me this conversation',
+  transcriptSent: 'The conversation is on its way to {email}.',
 } as const;
 
 export default enPanel;

@@ -99,6 +99,8 @@ const ru: Dictionary = {
   ratingSend: 'Отправить оценку',
   ratingSkip: 'Пропустить',
   ratingThanks: 'Спасибо за отзыв.',
+  transcriptButton: 'Отправить мне этот разговор по почте',
+  transcriptSent: 'Разговор отправлен на {email}.',
 };
 
 export default ru;

@@ -98,6 +98,8 @@ const zh: Dictionary = {
   ratingSend: '提交评价',
   ratingSkip: '跳过',
   ratingThanks: '感谢您的反馈。',
+  transcriptButton: '将此对话发送到我的邮箱',
+  transcriptSent: '对话记录正在发送至 {email}。',
 };
 
 export default zh;
