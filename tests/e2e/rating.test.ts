@@ -5,9 +5,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import type { ErrorBody, RoutingSession } from '@parley/contracts';
+import type { EmailRecord, ErrorBody, RoutingSession, SupportChat, http } from '@parley/contracts';
 import {
   api,
+  createVisitor,
   launchBrowser,
   loginOperator,
   repoRoot,
@@ -140,6 +141,79 @@ describe('rating a chat', () => {
       });
       await admin.close();
       await operator.close();
+    },
+  );
+});
+
+describe('the transcript by email', () => {
+  it(
+    'sends exactly one email per request, with only what the visitor saw, within the per-chat limit',
+    { timeout: 60_000 },
+    async () => {
+      const visitor = await createVisitor(stack, { name: 'Tom', email: 'tom@example.com' });
+      const chat = await api<SupportChat>(stack.gatewayUrl, 'GET', '/api/support_chat', {
+        token: visitor.token,
+      });
+      const widget = await wsClient(stack.gatewayUrl, visitor.token);
+      await widget.sendMessage(chat.body.id, 'Please send me the manual.');
+      await widget.close();
+      const outboxCount = async () =>
+        (
+          await api<EmailRecord[]>(stack.gatewayUrl, 'GET', '/api/admin/outbox', {
+            token: adminToken,
+          })
+        ).body.filter((e) => e.chat_id === chat.body.id && e.subject.includes('conversation'));
+      expect(await outboxCount()).toHaveLength(0);
+
+      const sent = await api<http.TranscriptResponse>(
+        stack.gatewayUrl,
+        'POST',
+        '/api/support_chat/transcript',
+        { token: visitor.token, body: {} },
+      );
+      expect(sent.status).toBe(200);
+      expect(sent.body.to).toBe('tom@example.com');
+      const emails = await outboxCount();
+      expect(emails).toHaveLength(1);
+      expect(emails[0]?.text).toContain('Please send me the manual.');
+
+      const byOperator = await api(
+        stack.gatewayUrl,
+        'POST',
+        `/api/admin/chats/${chat.body.id}/transcript`,
+        {
+          token: adminToken,
+        },
+      );
+      expect(byOperator.status).toBe(200);
+      expect(await outboxCount()).toHaveLength(2);
+      // The third of the hour passes, the fourth is refused with Retry-After.
+      expect(
+        (
+          await api(stack.gatewayUrl, 'POST', '/api/support_chat/transcript', {
+            token: visitor.token,
+            body: {},
+          })
+        ).status,
+      ).toBe(200);
+      const refused = await api(stack.gatewayUrl, 'POST', '/api/support_chat/transcript', {
+        token: visitor.token,
+        body: {},
+      });
+      expect(refused.status).toBe(429);
+      expect(await outboxCount()).toHaveLength(3);
+
+      const anonymous = await createVisitor(stack);
+      const noEmail = await api<ErrorBody>(
+        stack.gatewayUrl,
+        'POST',
+        '/api/support_chat/transcript',
+        {
+          token: anonymous.token,
+          body: {},
+        },
+      );
+      expect(noEmail.status).toBe(409);
     },
   );
 });
