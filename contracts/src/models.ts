@@ -169,6 +169,18 @@ export type SessionStatus = z.infer<typeof SessionStatus>;
 export const OperatorRef = z.object({ id: OperatorId, name: z.string() });
 export type OperatorRef = z.infer<typeof OperatorRef>;
 
+// ---- rating (CSAT) ----
+export const RatingScore = /* @__PURE__ */ z.enum(['good', 'bad']);
+export type RatingScore = z.infer<typeof RatingScore>;
+
+/** A visitor's rating of one closed session: once per session, the comment optional. */
+export const SessionRating = /* @__PURE__ */ z.object({
+  score: RatingScore,
+  comment: /* @__PURE__ */ z.nullable(/* @__PURE__ */ z.string()),
+  rated_at: IsoDate,
+});
+export type SessionRating = z.infer<typeof SessionRating>;
+
 export const RoutingSession = z.object({
   id: SessionId,
   chat_id: ChatId,
@@ -191,7 +203,7 @@ export const RoutingSession = z.object({
    */
   offline_message: z.optional(z.boolean()),
   /** The visitor's rating of this session once closed (absent from older servers). */
-  rating: z.optional(z.nullable(z.lazy(() => SessionRating))),
+  rating: z.optional(z.nullable(SessionRating)),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -386,15 +398,3 @@ export const Availability = /* @__PURE__ */ z.object({
   time_zone: /* @__PURE__ */ z.string(),
 });
 export type Availability = z.infer<typeof Availability>;
-
-// ---- rating (CSAT) ----
-export const RatingScore = /* @__PURE__ */ z.enum(['good', 'bad']);
-export type RatingScore = z.infer<typeof RatingScore>;
-
-/** A visitor's rating of one closed session: once per session, the comment optional. */
-export const SessionRating = /* @__PURE__ */ z.object({
-  score: RatingScore,
-  comment: /* @__PURE__ */ z.nullable(/* @__PURE__ */ z.string()),
-  rated_at: IsoDate,
-});
-export type SessionRating = z.infer<typeof SessionRating>;

@@ -52,7 +52,7 @@ export interface ApiClient {
    * A POST whose answer the widget only needs to succeed (the panel's rating and transcript
    * requests: their paths and bodies live with the lazily loaded components that send them).
    */
-  post(path: string, body: unknown): Promise<void>;
+  post(path: string, body: unknown): Promise<unknown>;
   upload(
     chatId: string,
     file: Blob,
@@ -106,9 +106,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     messagesBefore: (beforeSeq) =>
       request('GET', `${paths.messages}?before_seq=${beforeSeq}&limit=50`, MessagesPage),
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
-    post: async (path, body) => {
-      await request('POST', path, null, body);
-    },
+    post: (path, body) => request('POST', path, null, body),
 
     // XMLHttpRequest because fetch cannot report upload progress.
     upload: (chatId, file, name, onProgress) =>
