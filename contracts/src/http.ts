@@ -11,6 +11,10 @@ import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
   Attachment,
+  Availability,
+  BusinessHours,
+  RatingScore,
+  SessionRating,
   EmailRecord,
   Label,
   MessageContent,
@@ -80,6 +84,40 @@ export const EmailLinkResponse = /* @__PURE__ */ z.extend(VisitorSessionResponse
   chat_id: z.string(),
 });
 export type EmailLinkResponse = z.infer<typeof EmailLinkResponse>;
+
+/**
+ * GET /api/widget/config (no token): what the widget needs before the visitor writes. Read-only on
+ * the server (no visitor, chat or session is created).
+ */
+export const WidgetConfigResponse = /* @__PURE__ */ z.object({ availability: Availability });
+export type WidgetConfigResponse = z.infer<typeof WidgetConfigResponse>;
+
+/** POST /api/support_chat/rating (visitor token): rates a closed session of the visitor's chat, once. */
+export const RatingRequest = /* @__PURE__ */ z.strictObject({
+  session_id: /* @__PURE__ */ z.string().check(/* @__PURE__ */ z.maxLength(100)),
+  score: RatingScore,
+  comment: /* @__PURE__ */ z.optional(
+    /* @__PURE__ */ z.string().check(wellFormed(), /* @__PURE__ */ z.maxLength(1000)),
+  ),
+});
+export type RatingRequest = z.infer<typeof RatingRequest>;
+export const RatingResponse = SessionRating;
+export type RatingResponse = z.infer<typeof RatingResponse>;
+
+/**
+ * POST /api/support_chat/transcript (visitor) and POST /api/admin/chats/:chat_id/transcript
+ * (operators): emails the conversation to the visitor's address, once per request; 409 `conflict`
+ * when the visitor has no email, 429 past the per-chat limit.
+ */
+export const TranscriptResponse = /* @__PURE__ */ z.object({
+  email_id: /* @__PURE__ */ z.string(),
+  to: /* @__PURE__ */ z.string(),
+});
+export type TranscriptResponse = z.infer<typeof TranscriptResponse>;
+
+/** GET / PUT /api/admin/settings/business_hours (admins): the desk's opening hours. */
+export const BusinessHoursBody = BusinessHours;
+export type BusinessHoursBody = z.infer<typeof BusinessHoursBody>;
 
 /** PATCH /api/support_chat/profile (visitor token): the pre-chat form's name and optional email. */
 export const VisitorProfileUpdate = /* @__PURE__ */ z.strictObject({
@@ -437,6 +475,22 @@ export const consoleRoutes = {
     body: SetChatLabelsBody,
     response: SupportChatListItem,
   },
+  transcript: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/transcript',
+    response: TranscriptResponse,
+  },
+  businessHours: {
+    method: 'GET',
+    path: '/api/admin/settings/business_hours',
+    response: BusinessHoursBody,
+  },
+  setBusinessHours: {
+    method: 'PUT',
+    path: '/api/admin/settings/business_hours',
+    body: BusinessHoursBody,
+    response: BusinessHoursBody,
+  },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;
 
@@ -495,5 +549,19 @@ export const visitorRoutes = {
   unsubscribe: { method: 'GET', path: '/api/unsubscribe' },
   /** Unsubscribes: the confirmation page's form and RFC 8058 one-click (`List-Unsubscribe=One-Click`). */
   unsubscribeOneClick: { method: 'POST', path: '/api/unsubscribe' },
+  /** The visitor rates a closed session: 409 `conflict` when already rated or not closed. */
+  rating: {
+    method: 'POST',
+    path: '/api/support_chat/rating',
+    body: RatingRequest,
+    response: RatingResponse,
+  },
+  transcript: {
+    method: 'POST',
+    path: '/api/support_chat/transcript',
+    response: TranscriptResponse,
+  },
+  /** Open / closed / nobody online, before the visitor writes (no token, no write). */
+  widgetConfig: { method: 'GET', path: '/api/widget/config', response: WidgetConfigResponse },
 } as const;
 export type VisitorRoute = keyof typeof visitorRoutes;

@@ -198,6 +198,18 @@ export type SessionStatus = z.infer<typeof SessionStatus>;
 export const OperatorRef = /* @__PURE__ */ z.object({ id: OperatorId, name: z.string() });
 export type OperatorRef = z.infer<typeof OperatorRef>;
 
+// ---- rating (CSAT) ----
+export const RatingScore = /* @__PURE__ */ z.enum(['good', 'bad']);
+export type RatingScore = z.infer<typeof RatingScore>;
+
+/** A visitor's rating of one closed session: once per session, the comment optional. */
+export const SessionRating = /* @__PURE__ */ z.object({
+  score: RatingScore,
+  comment: /* @__PURE__ */ z.nullable(/* @__PURE__ */ z.string()),
+  rated_at: IsoDate,
+});
+export type SessionRating = z.infer<typeof SessionRating>;
+
 export const RoutingSession = /* @__PURE__ */ z.object({
   id: SessionId,
   chat_id: ChatId,
@@ -214,6 +226,13 @@ export const RoutingSession = /* @__PURE__ */ z.object({
    * automatically; taken by hand only when they left an email. Absent from older servers.
    */
   visitor_left_at: z.optional(z.nullable(IsoDate)),
+  /**
+   * The visitor wrote while the desk was closed or nobody was online: an offline message,
+   * answered when operators return (the reply reaches them by email). Absent from older servers.
+   */
+  offline_message: z.optional(z.boolean()),
+  /** The visitor's rating of this session once closed (absent from older servers). */
+  rating: z.optional(z.nullable(SessionRating)),
 });
 export type RoutingSession = z.infer<typeof RoutingSession>;
 
@@ -228,6 +247,8 @@ export const QueueEntry = /* @__PURE__ */ z.object({
   last_message_preview: z.nullable(z.string()),
   /** The visitor left while waiting (see RoutingSession.visitor_left_at). */
   visitor_left_at: z.optional(z.nullable(IsoDate)),
+  /** See RoutingSession.offline_message. */
+  offline_message: z.optional(z.boolean()),
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 
@@ -336,3 +357,84 @@ export const VisitorEmail = /* @__PURE__ */ z.pipe(
 );
 
 export { AttachmentId, ChatId, ClientId, IsoDate, MessageId, OperatorId, SessionId, UserId };
+
+// ---- business hours and availability ----
+export const Weekday = /* @__PURE__ */ z.enum([
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+]);
+export type Weekday = z.infer<typeof Weekday>;
+
+/** A wall-clock time "HH:MM" (24-hour); "24:00" only as a closing time. */
+const ClockTime = /* @__PURE__ */ z
+  .string()
+  .check(/* @__PURE__ */ z.regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/));
+
+/** One opening stretch of a weekday, in the business time zone; open before close. */
+export const OpeningInterval = /* @__PURE__ */ z
+  .strictObject({ open: ClockTime, close: ClockTime })
+  .check(
+    /* @__PURE__ */ z.refine((i) => i.open < i.close && i.open !== '24:00', {
+      message: 'open must be earlier than close',
+    }),
+  );
+export type OpeningInterval = z.infer<typeof OpeningInterval>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone name ("Europe/Berlin", "UTC"). */
+export const TimeZone = /* @__PURE__ */ z
+  .string()
+  .check(
+    /* @__PURE__ */ z.maxLength(64),
+    /* @__PURE__ */ z.refine(isTimeZone, { message: 'not an IANA time zone' }),
+  );
+
+const DayHours = /* @__PURE__ */ z.array(OpeningInterval).check(/* @__PURE__ */ z.maxLength(6));
+
+/**
+ * When the support desk is open. `enabled: false` means no schedule (always open while an
+ * operator is online). Holidays are local calendar dates in `time_zone`, closed all day.
+ */
+export const BusinessHours = /* @__PURE__ */ z.strictObject({
+  enabled: /* @__PURE__ */ z.boolean(),
+  time_zone: TimeZone,
+  weekly: /* @__PURE__ */ z.strictObject({
+    monday: DayHours,
+    tuesday: DayHours,
+    wednesday: DayHours,
+    thursday: DayHours,
+    friday: DayHours,
+    saturday: DayHours,
+    sunday: DayHours,
+  }),
+  holidays: /* @__PURE__ */ z
+    .array(/* @__PURE__ */ z.iso.date())
+    .check(/* @__PURE__ */ z.maxLength(400)),
+});
+export type BusinessHours = z.infer<typeof BusinessHours>;
+
+/** `open`: within hours and an operator online; `closed`: outside hours; `nobody_online`: within hours, no operator online. */
+export const AvailabilityState = /* @__PURE__ */ z.enum(['open', 'closed', 'nobody_online']);
+export type AvailabilityState = z.infer<typeof AvailabilityState>;
+
+export const Availability = /* @__PURE__ */ z.object({
+  state: AvailabilityState,
+  /** While closed: when the next opening stretch begins (null when none is scheduled within two weeks). */
+  opens_at: /* @__PURE__ */ z.nullable(IsoDate),
+  /** The business time zone, for showing `opens_at` as the desk's own wall-clock time. */
+  time_zone: /* @__PURE__ */ z.string(),
+});
+export type Availability = z.infer<typeof Availability>;

@@ -42,6 +42,7 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
       ...rpcOf('chat').filter((s) => s !== 'chat.rpc.notify_claim'),
       ...rpcOf('routing'),
       'notify.rpc.outbox_list',
+      'notify.rpc.send_transcript',
     ],
     subscribes: [
       ...eventSubjects.filter((s) => s.startsWith('chat.evt.') && s !== 'chat.evt.visitor_updated'),

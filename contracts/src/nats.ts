@@ -5,6 +5,10 @@ import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import {
   AdminSupportChat,
   Attachment,
+  Availability,
+  BusinessHours,
+  RatingScore,
+  SessionRating,
   EmailRecord,
   Label,
   MessageContent,
@@ -302,7 +306,28 @@ export const rpcCatalog = {
     request: z.object({ operator: Operator }),
     response: OperatorPresence,
   },
+  /** The visitor rates a closed session of their chat; once (409 conflict after). */
+  'routing.rpc.rate': {
+    request: z.extend(ChatRef, {
+      session_id: z.string(),
+      score: RatingScore,
+      comment: z.nullable(z.string()),
+    }),
+    response: SessionRating,
+  },
+  'routing.rpc.business_hours': { request: z.object({}), response: BusinessHours },
+  'routing.rpc.set_business_hours': {
+    request: z.object({ hours: BusinessHours }),
+    response: BusinessHours,
+  },
+  /** Open / closed / nobody online right now: reads only, never writes. */
+  'routing.rpc.availability': { request: z.object({}), response: Availability },
   // ---- notify service ----
+  /** Emails the chat's conversation (what the visitor saw) to `to`: one request, one email. */
+  'notify.rpc.send_transcript': {
+    request: z.object({ chat_id: ChatId, to: z.string(), visitor_name: z.nullable(z.string()) }),
+    response: EmailRecord,
+  },
   'notify.rpc.outbox_list': {
     request: z.object({ limit: z._default(intBetween(1, 500), 100) }),
     response: z.array(EmailRecord),

@@ -154,6 +154,9 @@ export const configSchema = baseConfig.extend({
     'POST /api/attachments uploads one IP may make per HTTP_RATE_WINDOW',
   ),
   HTTP_RATE_WINDOW: envDuration.default(60_000).describe('Window of the per-IP REST limits'),
+  TRANSCRIPTS_PER_CHAT_PER_HOUR: positiveInt(3).describe(
+    'Conversation transcripts one chat may have emailed per hour (visitor and console requests together)',
+  ),
   MAX_ATTACHMENT_BYTES: sharedKeys.MAX_ATTACHMENT_BYTES,
   RPC_TIMEOUT: envDuration.default(5000).describe('Timeout of a NATS request to another service'),
   OPERATOR_ACCOUNT_CACHE_TTL: envDuration

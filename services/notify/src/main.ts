@@ -21,7 +21,7 @@ import { mongoEmailLog, redisEmailLog } from './adapters/email-log.ts';
 import { outboxMailer, retryingMailer, sendgridSend } from './adapters/mailers.ts';
 import { Notifier } from './domain/notifier.ts';
 import type { EmailLog, Mailer } from './domain/ports.ts';
-import { consumeChatEvents, serveOutbox } from './transport/nats.ts';
+import { consumeChatEvents, serveOutbox, serveTranscripts } from './transport/nats.ts';
 
 /** Composition root: stores → Agenda → domain → durable consumer + outbox RPC. */
 export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecycle) {
@@ -113,6 +113,12 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
   await agenda.start();
 
   const outboxRpc = serveOutbox(bus, emailLog);
+  const transcriptRpc = serveTranscripts(bus, {
+    mailer,
+    emailFrom: cfg.EMAIL_FROM,
+    productName: cfg.PRODUCT_NAME,
+    publicUrl: cfg.PUBLIC_URL,
+  });
   const consumer = await consumeChatEvents({ bus, notifier, logger, eventsHandled });
 
   const ops = await startOpsServer({
@@ -137,6 +143,7 @@ export async function start(cfg: NotifyConfig, logger: Logger, lifecycle: Lifecy
       lifecycle.shuttingDown = true;
       await consumer.stop();
       outboxRpc.unsubscribe();
+      transcriptRpc.unsubscribe();
       // Running jobs finish (within the shutdown budget); the rest stay scheduled for any replica.
       await agenda.drain({
         timeout: Math.max(1000, cfg.SHUTDOWN_TIMEOUT_MS - 5000),

@@ -48,6 +48,7 @@ async function visitorWrites(writtenAt: number): Promise<ChatId> {
     userEmail: null,
     preview: 'Hello',
     seq: 1,
+    offline: false,
     writtenAt: new Date(writtenAt),
   });
   return chatId;

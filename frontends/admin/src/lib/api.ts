@@ -195,4 +195,7 @@ export const api = {
   updateCanned: (id: string, body: http.UpdateCannedBody) =>
     call('updateCanned', { params: { id }, body }),
   deleteCanned: (id: string) => call('deleteCanned', { params: { id } }),
+  businessHours: () => call('businessHours'),
+  transcript: (chatId: ChatId) => call('transcript', { params: { chat_id: chatId } }),
+  setBusinessHours: (body: http.BusinessHoursBody) => call('setBusinessHours', { body }),
 };

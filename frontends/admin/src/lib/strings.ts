@@ -32,6 +32,7 @@ export const en = {
   navVisitors: 'Visitors online',
   navOperators: 'Operators',
   navOutbox: 'Email outbox',
+  navHours: 'Business hours',
   mainNavigation: 'Main navigation',
   team: 'Team',
 
@@ -80,6 +81,13 @@ export const en = {
   queueTitle: 'Waiting visitors',
   queueEmpty: 'Nobody is waiting.',
   visitorLeft: 'Visitor left',
+  offlineMessage: 'Offline message',
+  sendTranscript: 'Email transcript',
+  transcriptSent: (to: string) => `Transcript sent to ${to}.`,
+  ratedBy: (score: 'good' | 'bad') =>
+    score === 'good' ? 'Visitor rated this chat: good' : 'Visitor rated this chat: bad',
+  offlineMessageHint:
+    'Written outside business hours or while no operator was online; the visitor was told we reply by email.',
   visitorLeftWithEmail: 'Left the page; a reply reaches them by email.',
   visitorLeftNoEmail: 'Left the page without an email address: nobody would read a reply.',
   waiting: (d: string) => `waiting ${d}`,
@@ -197,6 +205,33 @@ export const en = {
   createOperator: 'Add operator',
   created: 'Operator added.',
   updated: 'Saved.',
+
+  // business hours
+  hoursTitle: 'Business hours',
+  hoursIntro:
+    'Outside these hours, or when no operator is online, the widget tells visitors so, asks for their email and queues their message as an offline message.',
+  hoursEnabled: 'Use business hours (otherwise open whenever an operator is online)',
+  hoursTimeZone: 'Time zone (IANA, e.g. Europe/Berlin)',
+  hoursClosed: 'Closed',
+  hoursAddStretch: 'Add hours',
+  hoursRemoveStretch: 'Remove',
+  hoursOpen: 'Opens',
+  hoursClose: 'Closes',
+  hoursHolidays: 'Holidays (closed all day)',
+  hoursAddHoliday: 'Add holiday',
+  hoursSaved: 'Business hours saved.',
+  weekdays: {
+    monday: 'Monday',
+    tuesday: 'Tuesday',
+    wednesday: 'Wednesday',
+    thursday: 'Thursday',
+    friday: 'Friday',
+    saturday: 'Saturday',
+    sunday: 'Sunday',
+  } as Record<
+    'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday',
+    string
+  >,
 
   // outbox
   outboxTitle: 'Email outbox',

@@ -48,6 +48,11 @@ export interface ApiClient {
   messagesAfter(afterSeq: number): Promise<z.infer<typeof MessagesPage>>;
   messagesBefore(beforeSeq: number): Promise<z.infer<typeof MessagesPage>>;
   sendMessage(body: SendMessageRequest): Promise<z.infer<typeof SendMessageResponse>>;
+  /**
+   * A POST whose answer the widget only needs to succeed (the panel's rating and transcript
+   * requests: their paths and bodies live with the lazily loaded components that send them).
+   */
+  post(path: string, body: unknown): Promise<unknown>;
   upload(
     chatId: string,
     file: Blob,
@@ -101,6 +106,7 @@ export function createApiClient(origin: string, getToken: () => string | null): 
     messagesBefore: (beforeSeq) =>
       request('GET', `${paths.messages}?before_seq=${beforeSeq}&limit=50`, MessagesPage),
     sendMessage: (body) => request('POST', paths.messages, SendMessageResponse, body),
+    post: (path, body) => request('POST', path, null, body),
 
     // XMLHttpRequest because fetch cannot report upload progress.
     upload: (chatId, file, name, onProgress) =>

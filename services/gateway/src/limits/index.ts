@@ -27,6 +27,8 @@ export interface Limits {
    * this process: a Redis round trip per frame would cost more than the flood it stops.
    */
   allowFrame(connectionId: string, ip: string): Promise<boolean>;
+  /** Counts one transcript email of a chat; throws LimitRefused past TRANSCRIPTS_PER_CHAT_PER_HOUR. */
+  transcript(chatId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,11 @@ export function createLimits(cfg: GatewayConfig, logger: Logger): Limits {
       what: 'uploads',
     },
   };
+  const transcripts = store.limiter(
+    'transcripts per chat',
+    cfg.TRANSCRIPTS_PER_CHAT_PER_HOUR,
+    3600,
+  );
   const wsUpgrades = store.limiter('ws-upgrades', cfg.WS_UPGRADES_PER_IP, window);
   const framesPerConnection = new RateLimiterMemory({
     points: cfg.WS_MAX_MESSAGES_PER_SECOND,
@@ -103,6 +110,17 @@ export function createLimits(cfg: GatewayConfig, logger: Logger): Limits {
     allowUpgrade: (ip) => allowed(wsUpgrades, ip),
     async allowFrame(connectionId, ip) {
       return (await allowed(framesPerConnection, connectionId)) && allowed(framesPerIp, ip);
+    },
+    async transcript(chatId) {
+      try {
+        await transcripts.consume(chatId);
+      } catch (rejected) {
+        if (!(rejected instanceof RateLimiterRes)) throw rejected;
+        throw new LimitRefused(
+          'This conversation was emailed too often: try again later',
+          seconds(rejected.msBeforeNext),
+        );
+      }
     },
     close: () => store.close(),
   };

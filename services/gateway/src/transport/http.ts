@@ -13,6 +13,8 @@ import type { Identity } from '../domain/identity.ts';
 import type { WsTickets } from '../domain/tickets.ts';
 import type { VisitorChats } from '../domain/visitor-chats.ts';
 import { attachmentRoutes } from './attachments.ts';
+import { deskRoutes } from './desk-routes.ts';
+import { transcriptRoutes } from './transcript-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { Limits } from '../limits/index.ts';
 import { restLimits } from './limits.ts';
@@ -85,6 +87,8 @@ export function createHttpApp(deps: {
   const routeDeps = { ...deps, guards, rest, logger: log };
   visitorRoutes(api, routeDeps);
   consoleRoutes(api, routeDeps);
+  deskRoutes(api, routeDeps);
+  transcriptRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);
   api.use(() => {
     throw new AppError('not_found', 'No such endpoint');

@@ -210,6 +210,17 @@ function visitorChatRoutes(api: express.Router, deps: RouteDeps): void {
     res.json(await rpc('routing.rpc.session', { chat_id: await chatIdOf(res) }));
   });
 
+  route(api, routes.rating, guards.visitors, async (req, res) => {
+    const body = parse(http.RatingRequest, req.body, 'body');
+    const rating: http.RatingResponse = await rpc('routing.rpc.rate', {
+      chat_id: await chatIdOf(res),
+      session_id: body.session_id,
+      score: body.score,
+      comment: body.comment ?? null,
+    });
+    res.json(rating);
+  });
+
   route(api, routes.messages, guards.visitors, async (req, res) => {
     const query = parse(http.MessagesQuery, queryOf(req), 'query');
     res.json(await messagesPage(rpc, await chatIdOf(res), query, 'visitor'));

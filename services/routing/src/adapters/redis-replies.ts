@@ -32,6 +32,7 @@ export interface RawSession {
   preview?: string;
   queue_position?: number;
   visitor_left_at?: string;
+  offline?: string;
 }
 
 export interface RawChanges {
@@ -105,6 +106,7 @@ export function toSession(raw: RawSession): RoutingSession {
     assigned_at: iso(raw.assigned_at),
     closed_at: iso(raw.closed_at),
     visitor_left_at: raw.status === 'waiting' ? iso(raw.visitor_left_at) : null,
+    offline_message: raw.offline === '1',
   };
 }
 
@@ -119,6 +121,7 @@ export function toQueueEntry(raw: RawSession): QueueEntry {
     waiting_since: iso(raw.queued_at ?? raw.created_at) ?? new Date(0).toISOString(),
     last_message_preview: orNull(raw.preview),
     visitor_left_at: iso(raw.visitor_left_at),
+    offline_message: raw.offline === '1',
   };
 }
 

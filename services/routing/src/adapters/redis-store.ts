@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createRedis } from '@parley/runtime/redis';
-import { AppError, ErrorCode, type ChatId, type Operator } from '@parley/contracts';
+import {
+  AppError,
+  BusinessHours,
+  ErrorCode,
+  SessionRating,
+  type ChatId,
+  type Operator,
+} from '@parley/contracts';
 import type { Changes, Member, RoutingStore, VisitorConnectionInfo } from '../domain/ports.ts';
 import {
   list,
@@ -179,6 +186,9 @@ export function createRedisStore(opts: {
   // XREAD BLOCK holds its connection, so the relay reads on its own one.
   let blocking: Redis | undefined;
   const outboxKey = `${opts.prefix}outbox`;
+  const settingsKey = `${opts.prefix}settings:business_hours`;
+  // Kept for good: a session's rating outlives the session (the next one replaces it).
+  const ratingKey = (sessionId: string) => `${opts.prefix}rating:${sessionId}`;
 
   async function read<T>(what: string, arg = ''): Promise<T> {
     return JSON.parse(String(await commands.read(what, arg))) as T;
@@ -199,6 +209,7 @@ export function createRedisStore(opts: {
         i.seq,
         randomUUID(),
         i.writtenAt.getTime(),
+        i.offline ? '1' : '0',
       ),
     take: (chatId, operatorId) => run('take', chatId, operatorId),
     transfer: (i) =>
@@ -269,6 +280,24 @@ export function createRedisStore(opts: {
     pageView: (userId, page, timezone, at) =>
       run('page_view', userId, JSON.stringify(page), timezone ?? '', at.getTime()),
     ...readQueries(read),
+    async businessHours() {
+      const raw = await guard(redis.get(settingsKey));
+      if (raw === null) return null;
+      const parsed = BusinessHours.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
+    },
+    async setBusinessHours(hours) {
+      await guard(redis.set(settingsKey, JSON.stringify(hours)));
+    },
+    async rate(sessionId, rating) {
+      return (await guard(redis.set(ratingKey(sessionId), JSON.stringify(rating), 'NX'))) === 'OK';
+    },
+    async rating(sessionId) {
+      const raw = await guard(redis.get(ratingKey(sessionId)));
+      if (raw === null) return null;
+      const parsed = SessionRating.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
+    },
     outbox: outboxOf(commands, outboxKey, () => {
       if (!blocking) {
         blocking = redis.duplicate();

@@ -1,4 +1,5 @@
 import type {
+  BusinessHours,
   ChatId,
   OnlineVisitor,
   Operator,
@@ -8,6 +9,7 @@ import type {
   PageInfo,
   QueueEntry,
   RoutingSession,
+  SessionRating,
   SupportMessage,
   SystemEvent,
   UserId,
@@ -86,6 +88,8 @@ export interface RoutingStore {
     preview: string | null;
     seq: number;
     writtenAt: Date;
+    /** Written while closed or nobody online: a new session is marked an offline message. */
+    offline: boolean;
   }): Promise<Changes<{ opened: boolean; duplicate: boolean }>>;
   take(chatId: ChatId, operatorId: OperatorId): Promise<Changes<true>>;
   transfer(input: {
@@ -137,6 +141,12 @@ export interface RoutingStore {
   ): Promise<{ operator: OperatorPresence | null; sessions: RoutingSession[] }>;
   onlineVisitors(): Promise<OnlineVisitor[]>;
   visitor(userId: UserId): Promise<{ chatId: ChatId | null; identity: VisitorIdentity | null }>;
+  /** The stored opening hours, or null when an admin never set them. */
+  businessHours(): Promise<BusinessHours | null>;
+  setBusinessHours(hours: BusinessHours): Promise<void>;
+  /** Records a session's rating unless it has one: false when it was rated already. */
+  rate(sessionId: string, rating: SessionRating): Promise<boolean>;
+  rating(sessionId: string): Promise<SessionRating | null>;
   /** Changes recorded atomically with each state change, relayed to NATS in order. */
   outbox: {
     /** Takes or renews the single relay lease. */

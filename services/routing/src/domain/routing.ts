@@ -1,5 +1,7 @@
 import {
   AppError,
+  type Availability,
+  type BusinessHours,
   type ChatId,
   type OnlineVisitor,
   type Operator,
@@ -8,6 +10,7 @@ import {
   type OperatorStatus,
   type QueueEntry,
   type RoutingSession,
+  type SessionRating,
   type SupportMessage,
   type UserId,
 } from '@parley/contracts';
@@ -15,6 +18,7 @@ import type { Actor, EventPayload } from '@parley/contracts/nats';
 import type { Logger } from '@parley/runtime';
 import type { Changes, ChatPort, Member, RoutingEvents, RoutingStore } from './ports.ts';
 import { systemMessagesFor } from './system-messages.ts';
+import { availabilityOf, defaultBusinessHours } from './business-hours.ts';
 
 /**
  * Who acts, with which rights, as the rule scripts take it: an admin operator and the system act
@@ -69,6 +73,8 @@ export class RoutingService {
   async onMessageCreated(event: EventPayload<'chat.evt.message_created'>): Promise<void> {
     const { message, chat } = event;
     if (message.sender_type !== 'user') return;
+    const writtenAt = new Date(message.created_at);
+    const { state } = await this.availability(writtenAt);
     await this.store.openSession({
       chatId: message.chat_id,
       userId: chat.user_id,
@@ -77,7 +83,8 @@ export class RoutingService {
       // The chat service's own preview of this (its newest) message.
       preview: chat.last_message_preview,
       seq: message.seq,
-      writtenAt: new Date(message.created_at),
+      writtenAt,
+      offline: state !== 'open',
     });
   }
 
@@ -116,6 +123,21 @@ export class RoutingService {
     await this.ensureOperator(operatorId);
     const changes = await this.store.setStatus(operatorId, status);
     return changes.result;
+  }
+
+  async businessHours(): Promise<BusinessHours> {
+    return (await this.store.businessHours()) ?? defaultBusinessHours;
+  }
+
+  async setBusinessHours(hours: BusinessHours): Promise<BusinessHours> {
+    await this.store.setBusinessHours(hours);
+    return hours;
+  }
+
+  /** Open, closed or nobody online now: two reads, no write (the widget asks on every load). */
+  async availability(now = new Date()): Promise<Availability> {
+    const [hours, operators] = await Promise.all([this.businessHours(), this.store.operators()]);
+    return availabilityOf(hours, operators, now);
   }
 
   /** The operator's account changed (capacity, name, deactivation). */
@@ -233,8 +255,41 @@ export class RoutingService {
   operators(): Promise<OperatorPresence[]> {
     return this.store.operators();
   }
-  session(chatId: ChatId): Promise<RoutingSession | null> {
-    return this.store.session(chatId);
+  /** The chat's current session, with the visitor's rating once it is closed and rated. */
+  async session(chatId: ChatId): Promise<RoutingSession | null> {
+    const session = await this.store.session(chatId);
+    if (session?.status !== 'closed') return session;
+    return { ...session, rating: await this.store.rating(session.id) };
+  }
+
+  /**
+   * The visitor rates a closed session of their chat, once. The console sees it live on the
+   * chat (session_changed) and on every later read of the session.
+   */
+  async rate(
+    chatId: ChatId,
+    sessionId: string,
+    score: SessionRating['score'],
+    comment: string | null,
+  ): Promise<SessionRating> {
+    const session = await this.store.session(chatId);
+    if (!session || session.id !== sessionId)
+      throw new AppError('not_found', 'No such session on this chat');
+    if (session.status !== 'closed')
+      throw new AppError('conflict', 'Only a closed chat can be rated');
+    const rating: SessionRating = {
+      score,
+      comment: comment?.trim() || null,
+      rated_at: new Date().toISOString(),
+    };
+    if (!(await this.store.rate(sessionId, rating)))
+      throw new AppError('conflict', 'This chat was rated already');
+    await this.events.publish(
+      'routing.evt.session_changed',
+      { session: { ...session, rating } },
+      `rating-${sessionId}`,
+    );
+    return rating;
   }
   async visitorSessions(userId: UserId): Promise<RoutingSession[]> {
     const { chatId } = await this.store.visitor(userId);

@@ -42,6 +42,16 @@ export async function startNatsTransport(
     bus.serve('routing.rpc.operator_updated', (r) => routing.operatorUpdated(r.operator), {
       queue: QUEUE,
     }),
+    bus.serve(
+      'routing.rpc.rate',
+      (r) => routing.rate(r.chat_id, r.session_id, r.score, r.comment),
+      { queue: QUEUE },
+    ),
+    bus.serve('routing.rpc.business_hours', () => routing.businessHours(), { queue: QUEUE }),
+    bus.serve('routing.rpc.set_business_hours', (r) => routing.setBusinessHours(r.hours), {
+      queue: QUEUE,
+    }),
+    bus.serve('routing.rpc.availability', () => routing.availability(), { queue: QUEUE }),
     bus.subscribe('gateway.evt.connection', (e) => routing.connection(e), { queue: QUEUE }),
     bus.subscribe('gateway.evt.heartbeat', (e) => routing.heartbeat(e), { queue: QUEUE }),
     bus.subscribe('gateway.evt.page_view', (e) => routing.pageView(e), { queue: QUEUE }),

@@ -71,6 +71,23 @@ const enPanel = {
   linkSpent: 'This link from your email was already used. Write below to start a new chat.',
   linkExpired: 'This link from your email has expired. Write below to start a new chat.',
   linkInvalid: 'This link is not valid. Write below to start a new chat.',
+  awayUntil: "We're away until {when} — leave a message and we'll reply by email.",
+  awayClosed: "We're away right now — leave a message and we'll reply by email.",
+  awayNobody: "Nobody is online right now — leave a message and we'll reply by email.",
+  emailForReply: 'Email (for our reply)',
+  emailRequired: 'Please enter your email so we can reply.',
+  awayEmailLabel: 'Your email, for our reply',
+  awaySaveEmail: 'Save email',
+  awayEmailSaved: "We'll reply to {email}.",
+  ratingQuestion: 'How was this chat?',
+  ratingGood: 'Good',
+  ratingBad: 'Bad',
+  ratingComment: 'Anything to add? (optional)',
+  ratingSend: 'Send rating',
+  ratingSkip: 'Skip',
+  ratingThanks: 'Thank you for your feedback.',
+  transcriptButton: 'Email me this conversation',
+  transcriptSent: 'The conversation is on its way to {email}.',
 } as const;
 
 export default enPanel;

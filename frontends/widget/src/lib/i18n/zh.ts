@@ -83,6 +83,23 @@ const zh: Dictionary = {
   linkSpent: '邮件中的此链接已被使用。请在下方留言，开始新的对话。',
   linkExpired: '邮件中的此链接已过期。请在下方留言，开始新的对话。',
   linkInvalid: '此链接无效。请在下方留言，开始新的对话。',
+  awayUntil: '我们暂时不在，{when}恢复服务——请留言，我们会通过邮件回复。',
+  awayClosed: '我们现在不在——请留言，我们会通过邮件回复。',
+  awayNobody: '目前没有客服在线——请留言，我们会通过邮件回复。',
+  emailForReply: '邮箱（用于接收回复）',
+  emailRequired: '请填写邮箱，以便我们回复。',
+  awayEmailLabel: '您的邮箱（用于接收回复）',
+  awaySaveEmail: '保存邮箱',
+  awayEmailSaved: '我们会回复到 {email}。',
+  ratingQuestion: '这次对话体验如何？',
+  ratingGood: '满意',
+  ratingBad: '不满意',
+  ratingComment: '还有什么想说的吗？（选填）',
+  ratingSend: '提交评价',
+  ratingSkip: '跳过',
+  ratingThanks: '感谢您的反馈。',
+  transcriptButton: '将此对话发送到我的邮箱',
+  transcriptSent: '对话记录正在发送至 {email}。',
 };
 
 export default zh;
