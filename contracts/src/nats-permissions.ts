@@ -37,6 +37,7 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
     subscribes: [
       ...eventSubjects.filter((s) => s.startsWith('chat.evt.') && s !== 'chat.evt.visitor_updated'),
       ...eventSubjects.filter((s) => s.startsWith('routing.evt.')),
+      'routing.presence.visitor',
       'gateway.typing',
     ],
     consumes: { TOKEN_REVOCATIONS: ['gateway.token_revoked'] },

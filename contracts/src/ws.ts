@@ -221,12 +221,23 @@ export const OperatorStateFrame = z.object({
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
-/** Admin channel: the list of visitors browsing now changed. */
+/** The whole list of visitors browsing now: no longer sent (see VisitorPresenceFrame); kept for older clients. */
 export const VisitorsOnlineFrame = z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
 export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
+
+/**
+ * Admin channel: one visitor browsing now changed (arrived, page, name, chat), or left
+ * (`visitor: null`). The console loads a page of the list over REST and applies these.
+ */
+export const VisitorPresenceFrame = z.object({
+  type: z.literal('visitor_presence'),
+  user_id: UserId,
+  visitor: z.nullable(OnlineVisitor),
+});
+export type VisitorPresenceFrame = z.infer<typeof VisitorPresenceFrame>;
 
 /** Visitor connection: an operator invites this visitor; the widget opens. */
 export const InvitationFrame = z.object({
@@ -271,6 +282,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   QueueUpdatedFrame,
   OperatorStateFrame,
   VisitorsOnlineFrame,
+  VisitorPresenceFrame,
   InvitationFrame,
   ReconnectFrame,
   PongFrame,

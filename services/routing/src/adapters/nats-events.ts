@@ -6,5 +6,6 @@ export function createNatsEvents(bus: Bus): RoutingEvents {
   return {
     publish: (subject, payload, msgId) =>
       bus.publishDurable(subject, payload, msgId ? { msgId } : {}),
+    presence: (payload) => bus.publish('routing.presence.visitor', payload),
   };
 }

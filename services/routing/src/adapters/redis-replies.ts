@@ -55,7 +55,7 @@ export interface RawChanges {
   sessions: RawSession[];
   operators: RawPresence[];
   queue?: RawSession[];
-  visitors_changed: boolean;
+  visitors: Array<{ user_id: string; online: boolean; visitor: RawVisitor | false }>;
 }
 
 export interface RawPresence {
@@ -190,6 +190,9 @@ export function parseChanges<R>(encoded: string): Changes<R> {
     sessionUsers,
     operators: list(raw.operators).map(toPresence),
     queue: raw.queue === undefined ? null : list(raw.queue).map(toQueueEntry),
-    visitorsChanged: raw.visitors_changed,
+    visitors: list(raw.visitors).map((v) => ({
+      userId: v.user_id as UserId,
+      visitor: v.online && v.visitor ? toVisitor(v.visitor) : null,
+    })),
   };
 }

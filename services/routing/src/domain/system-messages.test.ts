@@ -17,7 +17,7 @@ function changes(part: Partial<Changes<true>>): Changes<true> {
     sessionUsers: new Map(),
     operators: [],
     queue: null,
-    visitorsChanged: false,
+    visitors: [],
     ...part,
   };
 }
