@@ -7,3 +7,4 @@ export * as nats from './nats.ts';
 export * as jobs from './jobs.ts';
 export * as embed from './embed.ts';
 export * from './text.ts';
+export * from './visitor-query.ts';

@@ -329,6 +329,8 @@ export const eventCatalog = {
   'routing.presence.visitor': z.object({
     user_id: UserId,
     visitor: z.nullable(OnlineVisitor),
+    /** How many visitors browse now, this change included. */
+    online: nonNegativeInt(),
     at: IsoDate,
   }),
   // ---- gateways (core NATS, ephemeral) ----

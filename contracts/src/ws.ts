@@ -236,6 +236,8 @@ export const VisitorPresenceFrame = z.object({
   type: z.literal('visitor_presence'),
   user_id: UserId,
   visitor: z.nullable(OnlineVisitor),
+  /** How many visitors browse now, this change included. */
+  online: nonNegativeInt(),
 });
 export type VisitorPresenceFrame = z.infer<typeof VisitorPresenceFrame>;
 

@@ -56,6 +56,7 @@ export interface RawChanges {
   operators: RawPresence[];
   queue?: RawSession[];
   visitors: Array<{ user_id: string; online: boolean; visitor: RawVisitor | false }>;
+  visitors_online: number;
 }
 
 export interface RawPresence {
@@ -194,5 +195,6 @@ export function parseChanges<R>(encoded: string): Changes<R> {
       userId: v.user_id as UserId,
       visitor: v.online && v.visitor ? toVisitor(v.visitor) : null,
     })),
+    visitorsOnline: raw.visitors_online ?? 0,
   };
 }

@@ -57,6 +57,8 @@ export interface Changes<R> {
   queue: QueueEntry[] | null;
   /** Online visitors that changed; `visitor: null` when they left. Not part of the outbox. */
   visitors: Array<{ userId: UserId; visitor: OnlineVisitor | null }>;
+  /** How many visitors browse now (when `visitors` is not empty). */
+  visitorsOnline: number;
 }
 
 export interface VisitorConnectionInfo {

@@ -276,7 +276,7 @@ export class RoutingService {
     const at = new Date().toISOString();
     for (const { userId, visitor } of changes.visitors) {
       try {
-        this.events.presence({ user_id: userId, visitor, at });
+        this.events.presence({ user_id: userId, visitor, online: changes.visitorsOnline, at });
       } catch (err) {
         // Ephemeral: a console that missed it reloads its page of the list.
         this.log.warn({ err, user_id: userId }, 'visitor presence not published');

@@ -18,6 +18,7 @@ function changes(part: Partial<Changes<true>>): Changes<true> {
     operators: [],
     queue: null,
     visitors: [],
+    visitorsOnline: 0,
     ...part,
   };
 }

@@ -440,6 +440,7 @@ local function finish(result)
     sessions = sessions,
     operators = ops,
     visitors = visitors,
+    visitors_online = #visitors > 0 and redis.call('SCARD', K_VISITORS) or 0,
   }
   if out.queue_changed then response.queue = queue_view() end
   local encoded = cjson.encode(response)
