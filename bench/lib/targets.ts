@@ -105,6 +105,7 @@ const benchServiceEnv = {
   WS_MAX_MESSAGES_PER_SECOND: '1000',
   HTTP_MAX_REQUESTS_PER_IP: '100000000',
   VISITOR_SESSIONS_PER_IP: '100000000',
+  WS_UPGRADES_PER_IP: '100000000',
 };
 
 export async function startParley(opts: TargetOptions): Promise<RunningTarget> {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { IsoDate, OperatorId } from './ids.ts';
-import { int, intBetween, nonNegativeInt } from './int.ts';
+import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
@@ -269,6 +269,13 @@ export const HealthResponse = z.object({
   checks: z.record(z.string(), z.boolean()),
 });
 
+/**
+ * POST /api/ws_ticket (bearer token): a single-use ticket for `/ws?ticket=…`, valid for
+ * `expires_in` seconds, so the long-lived token never travels in a URL.
+ */
+export const WsTicketResponse = z.object({ ticket: z.string(), expires_in: positiveInt() });
+export type WsTicketResponse = z.infer<typeof WsTicketResponse>;
+
 /** Multipart field names of POST /api/attachments (the file part, and the chat it belongs to). */
 export const ATTACHMENT_FILE_FIELD = 'file';
 export const ATTACHMENT_CHAT_FIELD = 'chat_id';
@@ -371,5 +378,67 @@ export const consoleRoutes = {
     response: Operator,
   },
   outbox: { method: 'GET', path: '/api/admin/outbox', response: OutboxResponse },
+  me: { method: 'GET', path: '/api/auth/me', response: MeResponse },
+  /** `<img src>`/`<audio src>` URL; the token may come as `?token=` since media cannot send headers. */
+  attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
+  wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;
+
+/** The REST paths the visitor widget (and the email links sent to visitors) call. */
+export const visitorRoutes = {
+  session: {
+    method: 'POST',
+    path: '/api/visitor/session',
+    body: VisitorSessionRequest,
+    response: VisitorSessionResponse,
+  },
+  me: { method: 'GET', path: '/api/auth/me', response: MeResponse },
+  logout: { method: 'POST', path: '/api/auth/logout' },
+  chat: {
+    method: 'GET',
+    path: '/api/support_chat',
+    query: ChatQuery,
+    response: SupportChatResponse,
+  },
+  markRead: { method: 'PATCH', path: '/api/support_chat/mark_read', response: MarkReadResponse },
+  profile: {
+    method: 'PATCH',
+    path: '/api/support_chat/profile',
+    body: VisitorProfileUpdate,
+    response: VisitorProfile,
+  },
+  /** The routing session of the visitor's chat (waiting with position, active, closed) or null. */
+  sessionStatus: {
+    method: 'GET',
+    path: '/api/support_chat/session',
+    response: SessionResponse,
+  },
+  messages: {
+    method: 'GET',
+    path: '/api/support_chat/messages',
+    query: MessagesQuery,
+    response: MessagesPage,
+  },
+  sendMessage: {
+    method: 'POST',
+    path: '/api/support_chat/messages',
+    body: SendMessageRequest,
+    response: SendMessageResponse,
+  },
+  uploadAttachment: { method: 'POST', path: '/api/attachments', response: AttachmentResponse },
+  attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
+  wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
+  /** The "Open the conversation" link of the unread-reply email: its token, spent once. */
+  emailLink: {
+    method: 'POST',
+    path: '/api/visitor/email_link',
+    body: EmailLinkRequest,
+    response: EmailLinkResponse,
+  },
+  /** The link in notification emails (`?token=` signed by notify): a confirmation page (GET and HEAD). */
+  unsubscribe: { method: 'GET', path: '/api/unsubscribe' },
+  /** Unsubscribes: the confirmation page's form and RFC 8058 one-click (`List-Unsubscribe=One-Click`). */
+  unsubscribeOneClick: { method: 'POST', path: '/api/unsubscribe' },
+} as const;
+export type VisitorRoute = keyof typeof visitorRoutes;

@@ -6,5 +6,6 @@ export * as http from './http.ts';
 export * as nats from './nats.ts';
 export * as jobs from './jobs.ts';
 export * as embed from './embed.ts';
+export * as attachments from './attachments.ts';
 export * from './text.ts';
 export * from './visitor-query.ts';

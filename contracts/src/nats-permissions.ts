@@ -1,4 +1,11 @@
-import { eventCatalog, rpcCatalog, streams, type EventSubject, type RpcSubject } from './nats.ts';
+import {
+  eventCatalog,
+  rpcCatalog,
+  streams,
+  type EventSubject,
+  type KvBucket,
+  type RpcSubject,
+} from './nats.ts';
 
 /**
  * Who may use which NATS subject. Every service connects as its own NATS user, and the server
@@ -21,6 +28,8 @@ export interface NatsServiceAccess {
   subscribes: readonly EventSubject[];
   /** Events it reads through JetStream consumers (durable or ordered), by stream. */
   consumes: Partial<Record<StreamName, readonly EventSubject[]>>;
+  /** NATS KV buckets it creates, reads and writes. */
+  kv: readonly KvBucket[];
 }
 
 const rpcSubjects = Object.keys(rpcCatalog) as RpcSubject[];
@@ -41,8 +50,9 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
       'gateway.typing',
     ],
     consumes: { TOKEN_REVOCATIONS: ['gateway.token_revoked'] },
+    kv: ['parley_email_links'],
   },
-  chat: { requests: [], subscribes: [], consumes: {} },
+  chat: { requests: [], subscribes: [], consumes: {}, kv: [] },
   routing: {
     requests: ['chat.rpc.operator_get', 'chat.rpc.visitor_chat', 'chat.rpc.send_message'],
     subscribes: ['gateway.evt.connection', 'gateway.evt.heartbeat', 'gateway.evt.page_view'],
@@ -53,11 +63,13 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
         'chat.evt.visitor_updated',
       ],
     },
+    kv: [],
   },
   notify: {
     requests: ['chat.rpc.messages_after', 'chat.rpc.notify_claim', 'chat.rpc.visitor_profile'],
     subscribes: [],
     consumes: { CHAT_EVENTS: ['chat.evt.message_created', 'chat.evt.chat_read'] },
+    kv: [],
   },
 };
 
@@ -105,7 +117,8 @@ export interface NatsPermissions {
  * The NATS permissions of one service's user. JetStream: every service creates the streams
  * idempotently at start (`$JS.API.STREAM.INFO/CREATE`); consumers are created, read and acked
  * on the streams the service consumes; replies, including the stream's publish acks, arrive on
- * the connection's own inbox (`_INBOX.>`).
+ * the connection's own inbox (`_INBOX.>`). A KV bucket is its stream `KV_<bucket>` (info, create,
+ * direct and plain message reads) and the keys it writes (`$KV.<bucket>.>`).
  */
 export function natsPermissions(service: NatsService): NatsPermissions {
   const access = natsAccess[service];
@@ -122,6 +135,14 @@ export function natsPermissions(service: NatsService): NatsPermissions {
     `$JS.API.CONSUMER.MSG.NEXT.${s}.>`,
     `$JS.ACK.${s}.>`,
   ]);
+  const kvApi = access.kv.flatMap((b) => [
+    `$JS.API.STREAM.INFO.KV_${b}`,
+    `$JS.API.STREAM.CREATE.KV_${b}`,
+    `$JS.API.STREAM.MSG.GET.KV_${b}`,
+    `$JS.API.DIRECT.GET.KV_${b}`,
+    `$JS.API.DIRECT.GET.KV_${b}.>`,
+    `$KV.${b}.>`,
+  ]);
   return {
     publish: {
       allow: [
@@ -129,6 +150,7 @@ export function natsPermissions(service: NatsService): NatsPermissions {
         '$JS.API.INFO',
         ...streamApi,
         ...consumerApi,
+        ...kvApi,
       ],
     },
     subscribe: {

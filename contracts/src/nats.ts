@@ -171,6 +171,11 @@ export const rpcCatalog = {
     }),
     response: AdminSupportChat,
   },
+  /** An operator is looking at the chat: newer visitor messages are no longer unread. */
+  'chat.rpc.mark_viewed': {
+    request: z.extend(ChatRef, { operator_id: OperatorId }),
+    response: SupportChatListItem,
+  },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
   'chat.rpc.unarchive': { request: ChatRef, response: SupportChatListItem },
   // ---- chat service: operators (accounts live in the store of record) ----
@@ -367,6 +372,8 @@ export const eventCatalog = {
    * TOKEN_REVOCATIONS stream so gateways that start later learn it too.
    */
   'gateway.token_revoked': z.object({ jti: z.string(), exp: int() }),
+  /** A WebSocket ticket was redeemed (msgId = ticket id: a second redemption is a duplicate). */
+  'gateway.ws_ticket_spent': z.object({ ticket_id: z.string() }),
   /**
    * Every gateway says it is alive periodically, so routing expires the connections of a gateway
    * that died without saying so. Every few heartbeats (`full` absent or true) it lists all its
@@ -396,7 +403,7 @@ export const MAX_TOKEN_TTL_MS = 365 * 24 * 3_600_000;
  * Events are kept 7 days unless a stream says otherwise.
  */
 export const streams: Record<
-  'CHAT_EVENTS' | 'ROUTING_EVENTS' | 'TOKEN_REVOCATIONS',
+  'CHAT_EVENTS' | 'ROUTING_EVENTS' | 'TOKEN_REVOCATIONS' | 'WS_TICKETS',
   { subjects: readonly string[]; max_age_ms?: number; max_bytes?: number }
 > = {
   CHAT_EVENTS: { subjects: ['chat.evt.>'] },
@@ -410,4 +417,26 @@ export const streams: Record<
     max_age_ms: MAX_TOKEN_TTL_MS + 24 * 3_600_000,
     max_bytes: 256 * 1024 * 1024,
   },
+  /**
+   * Redeemed WebSocket tickets: JetStream's duplicate window (2 min, longer than a ticket
+   * lives) makes the second redemption of a ticket on any replica a duplicate, so it is refused.
+   */
+  WS_TICKETS: {
+    subjects: ['gateway.ws_ticket_spent'],
+    max_age_ms: 5 * 60_000,
+    max_bytes: 64 * 1024 * 1024,
+  },
 };
+
+/**
+ * NATS KV buckets (each is the JetStream stream `KV_<bucket>`), created at first use by the
+ * service that owns them.
+ */
+export const kvBuckets = {
+  /**
+   * Spent "Open the conversation" email links: create-if-absent is atomic, so a link works once
+   * across gateway replicas. Kept longer than any link lives (EMAIL_LINK_TTL is at most 30 days).
+   */
+  parley_email_links: { ttl_ms: 31 * 24 * 3_600_000 },
+} as const;
+export type KvBucket = keyof typeof kvBuckets;

@@ -100,6 +100,11 @@ export const SubscribedFrame = z.object({
   recovered: z.optional(z.boolean()),
   /** Highest seq of the chat at subscribe time. */
   last_seq: z.optional(nonNegativeInt()),
+  /**
+   * Operator channel: the operator's active sessions at subscribe time. Live chat_assigned and
+   * chat_unassigned frames follow it, so an assignment made while connecting is never missed.
+   */
+  sessions: z.optional(z.array(RoutingSession)),
 });
 export type SubscribedFrame = z.infer<typeof SubscribedFrame>;
 

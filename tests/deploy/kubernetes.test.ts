@@ -349,9 +349,9 @@ for (const overlay of ['development', 'production'] as const) {
       expect(
         selects(podPeers[0]!.podSelector!.matchLabels, gateway.spec.template.metadata.labels),
       ).toBe(true);
-      // The gateway trusts X-Forwarded-For only because it sits behind the edge.
+      // The gateway trusts X-Forwarded-For only because it sits behind the edge: one hop.
       const gw = configMaps.find((m) => m.metadata.name.startsWith('parley-gateway'));
-      expect(gw?.data?.TRUST_PROXY).toBe('true');
+      expect(gw?.data?.TRUST_PROXY_HOPS).toBe('1');
     });
   });
 }

@@ -25,6 +25,7 @@ import {
   natsServerEnv,
   renderNatsAuthorization,
 } from '../../scripts/lib/nats-config.ts';
+import { createSpentLinks } from '../../services/gateway/src/adapters/spent-links.ts';
 
 let nats: ManagedProcess;
 const conns = {} as Record<NatsService, NatsConnection>;
@@ -218,6 +219,49 @@ describe('JetStream through the services’ own users', () => {
       await waitFor(() => violations().some((l) => l.includes('ROUTING_EVENTS')), {
         timeoutMs: 3000,
         what: 'the server logging the refused consumer',
+      });
+    } finally {
+      await notify.drain();
+    }
+  });
+});
+
+describe('NATS KV through the gateway’s own user', () => {
+  const logger = createLogger('nats-permissions-test', 'silent');
+
+  it('the gateway spends an email link once (bucket created, key written, spent key read back)', async () => {
+    const before = violations().length;
+    const gateway = await connectBus({
+      servers: nats.url,
+      name: 'gateway',
+      logger,
+      user: 'gateway',
+      pass: passwordOf.gateway,
+    });
+    try {
+      const links = createSpentLinks(gateway, 1);
+      const jti = randomUUID();
+      expect(await links.spend(jti)).toBe(true);
+      expect(await links.spend(jti)).toBe(false);
+      expect(violations().slice(before)).toEqual([]);
+    } finally {
+      await gateway.drain();
+    }
+  });
+
+  it('refuses the bucket to a service not granted it: notify cannot spend an email link', async () => {
+    const notify = await connectBus({
+      servers: nats.url,
+      name: 'notify',
+      logger,
+      user: 'notify',
+      pass: passwordOf.notify,
+    });
+    try {
+      await expect(createSpentLinks(notify, 1).spend(randomUUID())).rejects.toThrow(/unavailable/i);
+      await waitFor(() => violations().some((l) => l.includes('KV_parley_email_links')), {
+        timeoutMs: 3000,
+        what: 'the server logging the refused bucket',
       });
     } finally {
       await notify.drain();

@@ -61,12 +61,15 @@ export interface Bus {
     payload: EventPayload<S>,
     correlationId?: string,
   ): void;
-  /** JetStream publish, resolved once the stream has stored it. msgId dedupes resends. */
+  /**
+   * JetStream publish, resolved once the stream has stored it. msgId dedupes resends:
+   * `duplicate` is true when the stream already held that msgId (within its duplicate window).
+   */
   publishDurable<S extends EventSubject>(
     subject: S,
     payload: EventPayload<S>,
     opts?: { msgId?: string; correlationId?: string },
-  ): Promise<void>;
+  ): Promise<{ duplicate: boolean }>;
   /** Plain subscription to one event subject; invalid payloads are logged and dropped. */
   subscribe<S extends EventSubject>(
     subject: S,
@@ -228,10 +231,11 @@ export async function connectBus(opts: {
       });
     },
     async publishDurable(subject, payload, popts) {
-      await getJs().publish(subject, JSON.stringify(payload), {
+      const ack = await getJs().publish(subject, JSON.stringify(payload), {
         headers: hdrs(popts?.correlationId ?? randomUUID()),
         ...(popts?.msgId ? { msgID: popts.msgId } : {}),
       });
+      return { duplicate: ack.duplicate };
     },
     subscribe(subject, handler, subOpts) {
       const schema: z.$ZodType = eventCatalog[subject];

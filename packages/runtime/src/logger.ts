@@ -2,10 +2,13 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths never written to logs: tokens, passwords, emails, authorization headers. */
+/** Paths never written to logs: tokens and tickets, passwords, emails, authorization headers, URLs with queries. */
 export const redactPaths = [
   'token',
   '*.token',
+  'ticket',
+  '*.ticket',
+  'req.url',
   'password',
   '*.password',
   'authorization',

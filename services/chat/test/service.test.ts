@@ -207,6 +207,25 @@ describe('chat service over NATS', () => {
     const viewed = await log.next('chat.evt.chat_viewed', (p) => p.chat_id === chat.id);
     expect(viewed.chat.unread).toBe(false);
 
+    // The one way to mark a chat viewed without reading it (the console keeps it open).
+    await sendAs(chat.id, 'one more', 'user');
+    const summary = await bus.request('chat.rpc.mark_viewed', {
+      chat_id: chat.id,
+      operator_id: operatorId as never,
+    });
+    expect(summary).toMatchObject({ id: chat.id, unread: false });
+    const again = await log.next(
+      'chat.evt.chat_viewed',
+      (p) => p.chat_id === chat.id && p.chat.last_seq === summary.last_seq,
+    );
+    expect(again.operator_id).toBe(operatorId);
+    await expect(
+      bus.request('chat.rpc.mark_viewed', {
+        chat_id: randomUUID() as never,
+        operator_id: operatorId as never,
+      }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+
     const archived = await bus.request('chat.rpc.archive', { chat_id: chat.id });
     expect(archived.archived).toBe(true);
     await log.next('chat.evt.chat_archived', (p) => p.chat.id === chat.id);
@@ -266,6 +285,7 @@ describe('chat RPC input', () => {
       'chat.rpc.list_chats': { archived: false, cursor: null, limit: 5 },
       'chat.rpc.chat_summary': { chat_id: chat.id },
       'chat.rpc.admin_chat': { chat_id: chat.id, viewer: null, limit: 5 },
+      'chat.rpc.mark_viewed': { chat_id: chat.id, operator_id: id },
       'chat.rpc.archive': { chat_id: chat.id },
       'chat.rpc.unarchive': { chat_id: chat.id },
       'chat.rpc.operator_authenticate': { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },

@@ -7,9 +7,16 @@ import {
   type Logger,
   type RunningService,
 } from '@parley/runtime';
+import { AppError } from '@parley/contracts/errors';
 import type { GatewayConfig } from './config.ts';
+import { createChatPort, createRpc } from './adapters/chat-nats.ts';
+import { createSpentLinks } from './adapters/spent-links.ts';
 import { ChatAccess } from './domain/access.ts';
+import { Authenticator } from './domain/authenticate.ts';
 import { Identity } from './domain/identity.ts';
+import { WsTickets } from './domain/tickets.ts';
+import { VisitorChats } from './domain/visitor-chats.ts';
+import { createLimits } from './limits/index.ts';
 import { createHttpApp } from './transport/http.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { createWsGateway } from './transport/ws.ts';
@@ -29,23 +36,42 @@ export async function start(
   });
   const registry = createMetrics('gateway');
   const metrics = createGatewayMetrics(registry);
+  const rpc = createRpc(bus, cfg.RPC_TIMEOUT);
+  const chat = createChatPort(rpc);
   const identity = new Identity({
     authTokenSecret: cfg.authTokenSecret,
     identityHmacSecret: cfg.identityHmacSecret,
     visitorTtlMs: cfg.VISITOR_TOKEN_TTL,
     operatorTtlMs: cfg.OPERATOR_TOKEN_TTL,
   });
-  const access = new ChatAccess(async (chatId) => {
-    const owner = await bus.request(
-      'chat.rpc.chat_owner',
-      { chat_id: chatId },
-      { timeoutMs: cfg.RPC_TIMEOUT },
-    );
-    return owner?.user_id ?? null;
+  const authenticator = new Authenticator(identity, chat, {
+    ttlMs: cfg.OPERATOR_ACCOUNT_CACHE_TTL,
   });
+  // Single use on every replica: the second publish of a ticket id is a JetStream duplicate.
+  const tickets = new WsTickets(cfg.authTokenSecret, identity.revocations, async (ticketId) => {
+    try {
+      const { duplicate } = await bus.publishDurable(
+        'gateway.ws_ticket_spent',
+        { ticket_id: ticketId },
+        { msgId: `ws-ticket-${ticketId}` },
+      );
+      return !duplicate;
+    } catch (err) {
+      logger.warn({ err }, 'could not record a ticket as used');
+      throw new AppError('unavailable', 'Tickets cannot be checked right now: try again');
+    }
+  });
+  const access = new ChatAccess((chatId) => chat.ownerOf(chatId));
+  const visitorChats = new VisitorChats(
+    async (visitor) => (await rpc('chat.rpc.visitor_chat', { visitor, limit: 1 })).id,
+  );
+  const limits = createLimits(cfg, logger);
 
-  const app = createHttpApp({ cfg, bus, identity, access, logger });
-  const ws = createWsGateway({ cfg, bus, identity, access, logger, metrics, lifecycle });
+  // What REST and WebSocket share: one authentication path, one set of limits.
+  const shared = { cfg, bus, rpc, identity, authenticator, tickets, access, limits, logger };
+  const spentLinks = createSpentLinks(bus, cfg.NATS_STREAM_REPLICAS);
+  const app = createHttpApp({ ...shared, visitorChats, spentLinks });
+  const ws = createWsGateway({ ...shared, fetchAfter: chat.fetchAfter, metrics, lifecycle });
 
   // Every logout so far, then live ones: a token logged out on any replica, before or after this
   // one started, is refused here. Accepting connections waits for the replay.
@@ -80,13 +106,16 @@ export async function start(
   return {
     port,
     async stop() {
+      // Readiness is 503 from here on; no new connections or upgrades are accepted.
       lifecycle.shuttingDown = true;
-      // Stop accepting, send every client elsewhere (1012), let in-flight requests finish, then drain NATS.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await ws.shutdown();
+      // Frames in flight get their answers, then every client goes elsewhere (1012); HTTP
+      // requests in flight finish before the server closes.
+      await ws.shutdown(cfg.DRAIN_TIMEOUT);
       server.closeIdleConnections();
       await closed;
       await revocations.stop();
+      await limits.close();
       await bus.drain().catch((err: unknown) => logger.warn({ err }, 'nats drain failed'));
     },
   };

@@ -283,7 +283,7 @@ class ConsoleState {
   }
 }
 
-/** Newest last message first (seed 000); a chat without messages sorts by its creation. */
+/** Newest last message first (docs/PRODUCT.md); a chat without messages sorts by its creation. */
 function sortKey(c: SupportChatListItem): number {
   return Date.parse(c.last_message_at ?? c.created_at);
 }

@@ -20,7 +20,7 @@ describe('relative times on chat cards', () => {
 });
 
 describe('date dividers', () => {
-  test('seed 000 format: weekday, month and day', () => {
+  test('date divider format: weekday, month and day', () => {
     expect(dayLabel('2024-01-29T12:00:00Z')).toBe('Monday, January 29');
   });
   test('two times on the same local day share a divider', () => {

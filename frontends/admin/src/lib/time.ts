@@ -28,7 +28,7 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-US', {
   timeStyle: 'short',
 });
 
-/** "Monday, January 29" (seed 000's date dividers). */
+/** "Monday, January 29": the date dividers between days in a chat (docs/PRODUCT.md). */
 export function dayLabel(iso: string): string {
   return dayFormat.format(new Date(iso));
 }

@@ -137,6 +137,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       HTTP_MAX_REQUESTS_PER_IP: '1000000',
       VISITOR_SESSIONS_PER_IP: '1000000',
       ATTACHMENT_UPLOADS_PER_IP: '1000000',
+      WS_UPGRADES_PER_IP: '1000000',
       ...secrets,
       ...opts.env,
     };

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@parley/contracts';
-import { cleanFilename, detectType, servesInline } from './attachments.ts';
+import { servesInline } from '@parley/contracts/attachments';
+import { cleanFilename, detectType } from './attachments.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'parley-detect-'));
 let n = 0;
@@ -75,11 +76,18 @@ describe('detectType', () => {
 
 describe('servesInline', () => {
   it('inlines raster images and audio only', () => {
-    expect(servesInline('image/png')).toBe(true);
-    expect(servesInline('audio/mpeg')).toBe(true);
-    expect(servesInline('image/svg+xml')).toBe(false);
-    expect(servesInline('application/pdf')).toBe(false);
-    expect(servesInline('text/plain')).toBe(false);
+    expect(servesInline('image/png', 'a.png')).toBe(true);
+    expect(servesInline('audio/mpeg', 'a.mp3')).toBe(true);
+    expect(servesInline('image/svg+xml', 'a.svg')).toBe(false);
+    expect(servesInline('application/pdf', 'a.pdf')).toBe(false);
+    expect(servesInline('text/plain', 'a.txt')).toBe(false);
+  });
+
+  it('downloads a file whose name disagrees with its sniffed type (a GIF named poly.html)', () => {
+    expect(servesInline('image/gif', 'poly.html')).toBe(false);
+    expect(servesInline('image/gif', 'poly.GIF')).toBe(true);
+    expect(servesInline('image/png', 'photo.jpg')).toBe(false);
+    expect(servesInline('audio/webm', 'voice-note')).toBe(true);
   });
 });
 
@@ -90,5 +98,12 @@ describe('cleanFilename', () => {
     expect(cleanFilename('a\u0000b\nc.png', '.png')).toBe('abc.png');
     expect(cleanFilename(null, '.png')).toBe('attachment.png');
     expect(cleanFilename('x'.repeat(300), '')).toHaveLength(200);
+  });
+
+  it('strips bidirectional controls so a name shows what it is', () => {
+    expect(cleanFilename('evil\u202Egnp.exe', '')).toBe('evilgnp.exe');
+    expect(cleanFilename('\u2066a\u2069\u200E\u200F\u061Cb\u202A\u202B\u202C\u202D.pdf', '')).toBe(
+      'ab.pdf',
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   type AttachmentKind,
   type ChatId,
 } from '@parley/contracts';
+import { stripBidiControls } from '@parley/contracts/attachments';
 import type { AttachmentBlobs, AttachmentRecord, ChatStore } from './store.ts';
 
 /** Types accepted by content (file-type's detection), with the kind the apps render them as. */
@@ -104,17 +105,12 @@ export async function detectType(
   );
 }
 
-/** Served inline only for raster images and audio; SVG (script-capable) and documents download. */
-export function servesInline(contentType: string): boolean {
-  return (
-    (contentType.startsWith('image/') && contentType !== 'image/svg+xml') ||
-    contentType.startsWith('audio/')
-  );
-}
-
-/** A filename safe to keep: no path, no control characters, bounded length. */
+/** A filename safe to keep: no path, no control or bidi characters, bounded length. */
 export function cleanFilename(raw: string | null, fallbackExt: string): string {
-  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  const base =
+    stripBidiControls(raw ?? '')
+      .split(/[\\/]/)
+      .pop() ?? '';
   const cleaned = Array.from(base)
     .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f && ch !== '"')
     .join('')

@@ -6,6 +6,7 @@ import {
   type AttachmentId,
   type ChatId,
   type MessageId,
+  type OperatorId,
   type SupportChat,
   type SupportChatListItem,
   type SupportMessage,
@@ -312,15 +313,7 @@ export class ChatDomain {
   /** GET /api/admin/chats/:id: the chat with its newest messages; opening it marks it viewed. */
   async adminChat(req: RpcRequestParsed<'chat.rpc.admin_chat'>): Promise<AdminSupportChat> {
     let chat = await this.requireChat(req.chat_id);
-    if (req.viewer) {
-      const now = this.nowIso();
-      chat = (await this.store.markViewed(req.chat_id, now)) ?? chat;
-      await this.events.publish(
-        'chat.evt.chat_viewed',
-        { chat_id: chat.id, operator_id: req.viewer, viewed_at: now, chat: toListItem(chat) },
-        `viewed:${chat.id}:${req.viewer}:${now}`,
-      );
-    }
+    if (req.viewer) chat = await this.markViewedChat(chat, req.viewer);
     const page = await this.store.messagesBefore(chat.id, null, req.limit);
     return {
       id: chat.id,
@@ -335,6 +328,23 @@ export class ChatDomain {
       has_more_before: page.has_more,
       messages: page.messages,
     };
+  }
+
+  /** The operator is looking at the chat: its visitor messages so far are no longer unread. */
+  async markViewed(req: RpcRequestParsed<'chat.rpc.mark_viewed'>): Promise<SupportChatListItem> {
+    const chat = await this.requireChat(req.chat_id);
+    return toListItem(await this.markViewedChat(chat, req.operator_id));
+  }
+
+  private async markViewedChat(chat: ChatRecord, viewer: OperatorId): Promise<ChatRecord> {
+    const now = this.nowIso();
+    const viewed = (await this.store.markViewed(chat.id, now)) ?? chat;
+    await this.events.publish(
+      'chat.evt.chat_viewed',
+      { chat_id: viewed.id, operator_id: viewer, viewed_at: now, chat: toListItem(viewed) },
+      `viewed:${viewed.id}:${viewer}:${now}`,
+    );
+    return viewed;
   }
 
   async setArchived(chatId: ChatId, archived: boolean): Promise<SupportChatListItem> {

@@ -5,11 +5,11 @@ import type http from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { create as contentDisposition } from 'content-disposition';
 import parseRange from 'range-parser';
 import { AppError, AttachmentId, ChatId, httpStatusByErrorCode } from '@parley/contracts';
 import type { Logger } from '@parley/runtime';
-import { servesInline, storeAttachment } from '../domain/attachments.ts';
+import { attachmentDisposition } from '@parley/contracts/attachments';
+import { storeAttachment } from '../domain/attachments.ts';
 import type { AttachmentBlobs, ChatStore } from '../domain/store.ts';
 
 /**
@@ -164,9 +164,7 @@ export function createAttachmentHttp(deps: {
       'content-length': String(range ? range.end - range.start + 1 : record.size),
       ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${record.size}` } : {}),
       'accept-ranges': 'bytes',
-      'content-disposition': contentDisposition(record.name, {
-        type: servesInline(record.content_type) ? 'inline' : 'attachment',
-      }),
+      'content-disposition': attachmentDisposition(record.content_type, record.name),
       'x-content-type-options': 'nosniff',
       // Even opened directly, the file can run nothing and load nothing.
       'content-security-policy': "default-src 'none'; media-src 'self'; img-src 'self'; sandbox",

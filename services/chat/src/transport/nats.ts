@@ -82,6 +82,7 @@ export function serveChatRpc(
     serve('chat.rpc.list_chats', (req) => domain.listChats(req), q),
     serve('chat.rpc.chat_summary', (req) => domain.chatSummary(req.chat_id), q),
     serve('chat.rpc.admin_chat', (req) => domain.adminChat(req), q),
+    serve('chat.rpc.mark_viewed', (req) => domain.markViewed(req), q),
     serve('chat.rpc.archive', (req) => domain.setArchived(req.chat_id, true), q),
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(

@@ -131,36 +131,49 @@ export class Identity {
     const { sub, jti, exp } = payload;
     if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') return null;
     if (this.revocations.isRevoked(jti)) return null;
-    const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    if (payload.kind === 'visitor') {
-      const userId = UserId.safeParse(sub);
-      if (!userId.success) return null;
-      return {
-        kind: 'visitor',
-        user_id: userId.data,
-        identified: payload.identified === true,
-        name: str(payload.name),
-        email: str(payload.email),
-        jti,
-        exp,
-      };
-    }
-    if (payload.kind === 'operator') {
-      const operatorId = OperatorId.safeParse(sub);
-      const role = payload.role === 'admin' || payload.role === 'agent' ? payload.role : null;
-      if (!operatorId.success || !role) return null;
-      return {
-        kind: 'operator',
-        operator_id: operatorId.data,
-        role,
-        name: str(payload.name) ?? '',
-        email: str(payload.email) ?? '',
-        jti,
-        exp,
-      };
-    }
-    return null;
+    return principalFromClaims(payload, sub, jti, exp);
   }
+}
+
+/**
+ * The principal a token's (or a ticket's) claims describe; null when they describe none.
+ * `jti`/`exp` are the token's, so logging the token out reaches whatever carries them.
+ */
+export function principalFromClaims(
+  payload: Record<string, unknown>,
+  sub: string,
+  jti: string,
+  exp: number,
+): Principal | null {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  if (payload.kind === 'visitor') {
+    const userId = UserId.safeParse(sub);
+    if (!userId.success) return null;
+    return {
+      kind: 'visitor',
+      user_id: userId.data,
+      identified: payload.identified === true,
+      name: str(payload.name),
+      email: str(payload.email),
+      jti,
+      exp,
+    };
+  }
+  if (payload.kind === 'operator') {
+    const operatorId = OperatorId.safeParse(sub);
+    const role = payload.role === 'admin' || payload.role === 'agent' ? payload.role : null;
+    if (!operatorId.success || !role) return null;
+    return {
+      kind: 'operator',
+      operator_id: operatorId.data,
+      role,
+      name: str(payload.name) ?? '',
+      email: str(payload.email) ?? '',
+      jti,
+      exp,
+    };
+  }
+  return null;
 }
 
 export function visitorIdentity(p: VisitorPrincipal): VisitorIdentity {

@@ -1,41 +1,23 @@
 /**
  * The email's "Open the conversation" link: POST /api/visitor/email_link exchanges its signed
- * token for a session of the visitor the email went to, once. Spent links are recorded in a
- * NATS KV bucket (create-if-absent is atomic), so a link works once across all gateway replicas.
+ * token for a session of the visitor the email went to, once (see adapters/spent-links.ts).
  */
-import express from 'express';
-import { Kvm, type KV } from '@nats-io/kv';
-import { AppError, UserId, http } from '@parley/contracts';
-import { safeParseFast, verifyChatLinkToken, type Bus } from '@parley/runtime';
-import { validationError } from '@parley/contracts/errors';
-import type { Identity } from '../domain/identity.ts';
+import type express from 'express';
+import { AppError } from '@parley/contracts/errors';
+import { UserId } from '@parley/contracts/models';
+import * as http from '@parley/contracts/http';
+import { verifyChatLinkToken } from '@parley/runtime';
+import type { SpentLinks } from '../adapters/spent-links.ts';
+import { parse, route } from './routes.ts';
+import type { RouteDeps } from './visitor-routes.ts';
 
-const BUCKET = 'parley_email_links';
-/** Longer than any link lives (the bucket's TTL forgets spent links after that). */
-const SPENT_KEPT_MS = 31 * 24 * 3_600_000;
-
-/** Mounted at /api/visitor/email_link. */
-export function emailLinkRoutes(deps: {
-  secret: string;
-  bus: Bus;
-  identity: Identity;
-  rpcOpts: { timeoutMs: number };
-  replicas: number;
-}): express.Router {
-  const router = express.Router();
-  let bucket: Promise<KV> | undefined;
-  const spentLinks = () =>
-    (bucket ??= new Kvm(deps.bus.nc)
-      .create(BUCKET, { ttl: SPENT_KEPT_MS, replicas: deps.replicas, history: 1 })
-      .catch(() => {
-        bucket = undefined;
-        throw new AppError('unavailable', 'Link store is unavailable'); // NATS KV away
-      }));
-
-  router.post('/', async (req, res) => {
-    const parsed = safeParseFast(http.EmailLinkRequest, req.body ?? {});
-    if (!parsed.success) throw validationError(parsed.error, 'body');
-    const link = await verifyChatLinkToken(deps.secret, parsed.data.token);
+export function emailLinkRoute(
+  api: express.Router,
+  deps: RouteDeps & { spentLinks: SpentLinks },
+): void {
+  route(api, http.visitorRoutes.emailLink, deps.rest.visitorSessions, async (req, res) => {
+    const body = parse(http.EmailLinkRequest, req.body ?? {}, 'body');
+    const link = await verifyChatLinkToken(deps.cfg.unsubscribeSecret, body.token);
     if (!link.ok) {
       throw new AppError(
         'unauthorized',
@@ -48,23 +30,13 @@ export function emailLinkRoutes(deps: {
     const userId = UserId.safeParse(link.userId);
     if (!userId.success)
       throw new AppError('unauthorized', 'This link is not valid.', { reason: 'invalid' });
-    const profile = await deps.bus.request(
-      'chat.rpc.visitor_profile',
-      { user_id: userId.data },
-      deps.rpcOpts,
-    );
-    const kv = await spentLinks();
-    try {
-      await kv.create(link.jti, new Date().toISOString());
-    } catch {
-      const exists = await kv.get(link.jti).catch(() => null);
-      if (exists && exists.operation === 'PUT')
-        throw new AppError(
-          'conflict',
-          'This link was already used. Start a new chat, or open the newest email.',
-          { reason: 'spent' },
-        );
-      throw new AppError('unavailable', 'Link store is unavailable'); // NATS KV away
+    const profile = await deps.rpc('chat.rpc.visitor_profile', { user_id: userId.data });
+    if (!(await deps.spentLinks.spend(link.jti))) {
+      throw new AppError(
+        'conflict',
+        'This link was already used. Start a new chat, or open the newest email.',
+        { reason: 'spent' },
+      );
     }
     const visitor = {
       user_id: userId.data,
@@ -86,5 +58,4 @@ export function emailLinkRoutes(deps: {
     res.setHeader('Cache-Control', 'no-store');
     res.json(response);
   });
-  return router;
 }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import proxyAddr from 'proxy-addr';
 
 /**
  * Browsers always send Origin on cross-site requests and WebSocket upgrades: only the gateway's
@@ -25,11 +26,12 @@ export function isOriginAllowed(
   return false;
 }
 
-export function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address as express's `trust proxy` with a hop count finds it: the socket address
+ * when no proxy is trusted, else the X-Forwarded-For entry `trustedHops` from the right (each
+ * trusted proxy appends the address it saw; entries further left are the client's to invent).
+ */
+export function clientIp(req: http.IncomingMessage, trustedHops: number): string {
+  if (!req.socket.remoteAddress) return 'unknown';
+  return proxyAddr(req, (_addr, hop) => hop < trustedHops);
 }

@@ -5,8 +5,11 @@
  * a page, as announced by the email's `List-Unsubscribe-Post` header.
  */
 import express, { type Request, type Response } from 'express';
-import { UserId } from '@parley/contracts';
-import { verifyUnsubscribeToken, type Bus } from '@parley/runtime';
+import { UserId } from '@parley/contracts/models';
+import * as http from '@parley/contracts/http';
+import { verifyUnsubscribeToken } from '@parley/runtime';
+import type { Rpc } from '../adapters/chat-nats.ts';
+import { route } from './routes.ts';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -21,20 +24,17 @@ const invalidPage = page(
   'This unsubscribe link is invalid. Open the newest email and try its link.',
 );
 
-/** Mounted at /api/unsubscribe. */
-export function unsubscribeRoutes(deps: {
-  secret: string;
-  bus: Bus;
-  rpcOpts: { timeoutMs: number };
-}): express.Router {
-  const router = express.Router();
-  router.use(express.urlencoded({ extended: false, limit: '4kb' }));
-
+export function unsubscribeRoutes(
+  api: express.Router,
+  deps: { cfg: { unsubscribeSecret: string }; rpc: Rpc },
+): void {
   async function userOf(req: Request): Promise<UserId | null> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = typeof req.query.token === 'string' ? req.query.token : body.token;
     if (typeof token !== 'string') return null;
-    const parsed = UserId.safeParse(await verifyUnsubscribeToken(deps.secret, token));
+    const parsed = UserId.safeParse(
+      await verifyUnsubscribeToken(deps.cfg.unsubscribeSecret, token),
+    );
     return parsed.success ? parsed.data : null;
   }
 
@@ -48,7 +48,7 @@ export function unsubscribeRoutes(deps: {
   };
 
   // Express answers HEAD with this handler too: it only reads.
-  router.get('/', async (req, res) => {
+  route(api, http.visitorRoutes.unsubscribe, async (req, res) => {
     noStore(res);
     if (!(await userOf(req))) return void res.status(400).type('html').send(invalidPage);
     res
@@ -62,20 +62,23 @@ export function unsubscribeRoutes(deps: {
       );
   });
 
-  router.post('/', async (req, res) => {
-    noStore(res);
-    const userId = await userOf(req);
-    if (!userId) return void res.status(400).type('html').send(invalidPage);
-    await deps.bus.request('chat.rpc.unsubscribe', { user_id: userId }, deps.rpcOpts);
-    res
-      .type('html')
-      .send(
-        page(
-          'Unsubscribed',
-          'You will no longer receive email notifications about replies to your chat.',
-        ),
-      );
-  });
-
-  return router;
+  route(
+    api,
+    http.visitorRoutes.unsubscribeOneClick,
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    async (req, res) => {
+      noStore(res);
+      const userId = await userOf(req);
+      if (!userId) return void res.status(400).type('html').send(invalidPage);
+      await deps.rpc('chat.rpc.unsubscribe', { user_id: userId });
+      res
+        .type('html')
+        .send(
+          page(
+            'Unsubscribed',
+            'You will no longer receive email notifications about replies to your chat.',
+          ),
+        );
+    },
+  );
 }

@@ -5,7 +5,7 @@ import { ApiError } from '@parley/chat-client/errors';
 import { t } from '#lib/strings.ts';
 import type { PageLoad } from './$types';
 
-/** Loading the chat also marks it viewed by the operator, server-side (seed 000). */
+/** Loading the chat also marks it viewed by the operator, server-side (docs/PRODUCT.md). */
 export const load = (async ({ params }) => {
   const chatId = ChatId.safeParse(params.id);
   if (!chatId.success) error(404, t.chatNotFound);
