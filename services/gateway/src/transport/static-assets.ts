@@ -60,9 +60,10 @@ export function createAssetServer(root: string) {
     if (!info?.isFile()) return next();
     const ext = path.extname(file).toLowerCase();
     const compressible = COMPRESSIBLE.has(ext) && info.size >= MIN_BYTES;
-    const enc: Encoding = compressible
-      ? ((req.acceptsEncodings('br', 'gzip') || 'identity') as Encoding)
-      : 'identity';
+    // Brotli when accepted at all (smaller than gzip at the same cost: it is compressed once).
+    let enc: Encoding = 'identity';
+    if (compressible && req.acceptsEncodings('br') === 'br') enc = 'br';
+    else if (compressible && req.acceptsEncodings('gzip') === 'gzip') enc = 'gzip';
     const version = `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`;
     res.type(ext);
     res.setHeader('Cache-Control', cacheControlFor(relPath));
