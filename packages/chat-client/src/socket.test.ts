@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { WsCloseCode } from '@parley/contracts/errors';
-import { createChatSocket, socketUrl, type ChatSocketOptions, type SocketState } from './socket.ts';
+import { http } from '@parley/contracts';
+import {
+  createChatSocket,
+  socketUrl,
+  ticketSocketUrl,
+  WS_TICKET_PATH,
+  type ChatSocketOptions,
+  type SocketState,
+} from './socket.ts';
 import { FakeNetwork, socketFactory } from './testing/fakes.ts';
 
 beforeEach(() => {
@@ -171,5 +179,49 @@ describe('chat socket', () => {
     expect(factory.last().url).toBe('wss://chat.example/ws?ticket=t2');
     factory.last().welcome();
     expect(socket.state).toBe('open');
+  });
+
+  test('a refused token at the ticket endpoint asks for a new credential, never retries it', async () => {
+    const fetchTicket = vi.fn(async () =>
+      Response.json({ code: 'unauthorized', message: 'Token revoked' }, { status: 401 }),
+    );
+    const { socket, factory, onUnauthorized } = setup({
+      url: () => ticketSocketUrl('https://chat.example', 'tok', fetchTicket),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+    expect(socket.state).toBe('closed');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fetchTicket).toHaveBeenCalledOnce();
+    expect(factory.sockets).toHaveLength(0);
+  });
+});
+
+describe('ticketSocketUrl', () => {
+  test('posts the token in a header and connects with the ticket, never the token', async () => {
+    const fetchTicket = vi.fn(async (_url: string | URL | Request, _init?: RequestInit) =>
+      Response.json({ ticket: 'tk/1', expires_in: 30 }),
+    );
+    const url = await ticketSocketUrl('https://chat.example', 'secret-token', fetchTicket);
+    expect(url).toBe('wss://chat.example/ws?ticket=tk%2F1');
+    expect(url).not.toContain('secret-token');
+    const [target, init] = fetchTicket.mock.calls[0]!;
+    expect(target).toBe('https://chat.example/api/ws_ticket');
+    expect(init?.method).toBe('POST');
+    expect(new Headers(init?.headers).get('authorization')).toBe('Bearer secret-token');
+  });
+
+  test('uses the path both route tables give the ticket endpoint', () => {
+    expect(WS_TICKET_PATH).toBe(http.consoleRoutes.wsTicket.path);
+    expect(WS_TICKET_PATH).toBe(http.visitorRoutes.wsTicket.path);
+  });
+
+  test('a gateway outage is a retryable failure, not a refused credential', async () => {
+    const down = async () =>
+      Response.json({ code: 'unavailable', message: 'down' }, { status: 503 });
+    await expect(ticketSocketUrl('https://chat.example', 'tok', down)).rejects.toMatchObject({
+      code: 'unavailable',
+      status: 503,
+    });
   });
 });

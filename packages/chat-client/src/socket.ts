@@ -8,6 +8,7 @@
 import { reconnectPolicy } from '@parley/contracts/errors';
 import { ServerFrame, type ClientFrame } from '@parley/contracts/ws';
 import { backoffDelay } from './backoff.ts';
+import { ApiError, errorFromResponse } from './errors.ts';
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
@@ -46,11 +47,35 @@ export function browserNetwork(): NetworkStatus {
 }
 
 /**
- * The socket URL for an origin (`http(s)://host`) and a credential. The one place that says how
- * a client authenticates its socket, so changing the credential's form is a change here only.
+ * The socket URL for an origin (`http(s)://host`) and a long-lived token (`?token=`, kept for
+ * older clients; the apps use {@link ticketSocketUrl} so no token lands in an access log).
  */
 export function socketUrl(origin: string, token: string): string {
   return `${origin.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`;
+}
+
+/** `POST /api/ws_ticket` (the contracts' `wsTicket` route of both route tables). */
+export const WS_TICKET_PATH = '/api/ws_ticket';
+
+/**
+ * The socket URL with a single-use ticket valid for seconds, fetched with the token in the
+ * Authorization header: the one place that says how a client authenticates its socket.
+ * A refused token rejects with a 401 ApiError, which the socket treats as "sign in again".
+ */
+export async function ticketSocketUrl(
+  origin: string,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
+  const response = await fetchImpl(origin + WS_TICKET_PATH, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw await errorFromResponse(response);
+  const body = (await response.json().catch(() => null)) as { ticket?: unknown } | null;
+  if (typeof body?.ticket !== 'string')
+    throw new ApiError('invalid_response', response.status, 'No ticket in the answer');
+  return `${origin.replace(/^http/, 'ws')}/ws?ticket=${encodeURIComponent(body.ticket)}`;
 }
 
 export interface ChatSocketOptions {
@@ -190,9 +215,16 @@ export function createChatSocket(options: ChatSocketOptions): ChatSocket {
         if (resolved) openSocket(resolved);
         else setState('closed');
       },
-      () => {
+      (error: unknown) => {
         resolving = false;
         if (generation !== generations || !running) return;
+        if (error instanceof ApiError && error.status === 401) {
+          // The credential itself was refused: a new session or login, never the same token.
+          running = false;
+          setState('closed');
+          options.onUnauthorized?.();
+          return;
+        }
         failures += 1;
         setState('closed');
         schedule(backoffDelay(failures - 1, baseDelayMs, maxDelayMs));

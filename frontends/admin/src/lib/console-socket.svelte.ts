@@ -1,4 +1,4 @@
-import { createChatSocket, socketUrl, type SocketState } from '@parley/chat-client/socket';
+import { createChatSocket, ticketSocketUrl, type SocketState } from '@parley/chat-client/socket';
 import { redirectToLogin } from './api.ts';
 import { currentToken } from './session.svelte.ts';
 
@@ -16,7 +16,7 @@ function createConsoleSocket() {
         void redirectToLogin(true);
         return null;
       }
-      return socketUrl(location.origin, token);
+      return ticketSocketUrl(location.origin, token);
     },
     onUnauthorized: () => void redirectToLogin(true),
     onRefused: () => void redirectToLogin(false),

@@ -20,7 +20,14 @@ import {
   type VisitorSessionRequest,
 } from '@parley/contracts/http';
 import type { Attachment } from '@parley/contracts/models';
+import type { visitorRoutes } from '@parley/contracts/http';
 
+/**
+ * The paths of the contracts' `visitorRoutes` the widget calls. Spelled out so the first load
+ * does not carry the whole route table (its schemas); `satisfies` makes a path the table lacks
+ * a compile error, so the widget and the gateway cannot drift apart.
+ */
+type VisitorPath = (typeof visitorRoutes)[keyof typeof visitorRoutes]['path'];
 export const paths = {
   session: '/api/visitor/session',
   emailLink: '/api/visitor/email_link',
@@ -29,7 +36,7 @@ export const paths = {
   markRead: '/api/support_chat/mark_read',
   messages: '/api/support_chat/messages',
   attachments: '/api/attachments',
-} as const;
+} as const satisfies Record<string, VisitorPath>;
 
 export interface ApiClient {
   createSession(body: VisitorSessionRequest): Promise<z.infer<typeof VisitorSessionResponse>>;

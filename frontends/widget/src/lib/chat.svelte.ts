@@ -11,7 +11,7 @@ import type { ChatId } from '@parley/contracts/models';
 import { ApiError, errorMessage } from '@parley/chat-client/errors';
 import {
   createChatSocket,
-  socketUrl,
+  ticketSocketUrl,
   type ChatSocket,
   type SocketState,
 } from '@parley/chat-client/socket';
@@ -100,7 +100,7 @@ export class VisitorChat {
     this.#hooks = hooks;
     this.api = createApiClient(origin, () => this.#token);
     this.#socket = createChatSocket({
-      url: () => (this.#token ? socketUrl(origin, this.#token) : null),
+      url: () => (this.#token ? ticketSocketUrl(origin, this.#token) : null),
       onUnauthorized: () => void this.#renewSession(),
       onRefused: (_code, reason) => {
         this.phase = 'error';
