@@ -226,7 +226,10 @@ export const OperatorStateFrame = z.object({
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
-/** The whole list of visitors browsing now: no longer sent (see VisitorPresenceFrame); kept for older clients. */
+/**
+ * The whole list of visitors browsing now: no longer sent (see VisitorPresenceFrame), so not in
+ * ServerFrame; the schema stays for older clients' code.
+ */
 export const VisitorsOnlineFrame = z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
@@ -288,7 +291,6 @@ export const ServerFrame = z.discriminatedUnion('type', [
   ChatUnassignedFrame,
   QueueUpdatedFrame,
   OperatorStateFrame,
-  VisitorsOnlineFrame,
   VisitorPresenceFrame,
   InvitationFrame,
   ReconnectFrame,
