@@ -225,19 +225,28 @@ export const OnlineVisitorsResponse = z.array(OnlineVisitor);
  * email, current page (URL or title), country and visitor id, case-insensitively; `filter` keeps those in a
  * chat or those only browsing.
  */
-export const OnlineVisitorsQuery = z.strictObject({
-  q: z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
-  filter: z._default(z.enum(['all', 'chatting', 'browsing', 'identified']), 'all'),
-  sort: z._default(z.enum(['newest', 'oldest', 'name', 'page']), 'newest'),
-  offset: z._default(
+export const OnlineVisitorsQuery = /* @__PURE__ */ z.strictObject({
+  q: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
+  filter: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.enum(['all', 'chatting', 'browsing', 'identified']),
+    'all',
+  ),
+  sort: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.enum(['newest', 'oldest', 'name', 'page']),
+    'newest',
+  ),
+  offset: /* @__PURE__ */ z._default(
     /* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(0), z.lte(1_000_000)),
     0,
   ),
-  limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
+  limit: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(100)),
+    50,
+  ),
 });
 export type OnlineVisitorsQuery = z.infer<typeof OnlineVisitorsQuery>;
 /** `total`: how many match the query (all pages); `online`: how many are browsing at all. */
-export const OnlineVisitorsPage = z.object({
+export const OnlineVisitorsPage = /* @__PURE__ */ z.object({
   visitors: z.array(OnlineVisitor),
   total: nonNegativeInt(),
   online: nonNegativeInt(),

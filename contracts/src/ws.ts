@@ -230,7 +230,7 @@ export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
  * The whole list of visitors browsing now: no longer sent (see VisitorPresenceFrame), so not in
  * ServerFrame; the schema stays for older clients' code.
  */
-export const VisitorsOnlineFrame = z.object({
+export const VisitorsOnlineFrame = /* @__PURE__ */ z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
@@ -240,7 +240,7 @@ export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
  * Admin channel: one visitor browsing now changed (arrived, page, name, chat), or left
  * (`visitor: null`). The console loads a page of the list over REST and applies these.
  */
-export const VisitorPresenceFrame = z.object({
+export const VisitorPresenceFrame = /* @__PURE__ */ z.object({
   type: z.literal('visitor_presence'),
   user_id: UserId,
   visitor: z.nullable(OnlineVisitor),
