@@ -1,13 +1,22 @@
 import * as z from 'zod/mini';
 import { IsoDate, OperatorId } from './ids.ts';
+import {
+  CannedListResponse,
+  CannedResponse,
+  CreateCannedBody,
+  UpdateCannedBody,
+} from './canned.ts';
 import { int, intBetween, nonNegativeInt, positiveInt } from './int.ts';
 import { wellFormed } from './text.ts';
 import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
+  Label,
   MessageContent,
   SendMessageBody,
+  SendNoteBody,
+  NoteMention,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -144,7 +153,8 @@ export const MessagesPage = z.object({
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
 /** POST …/messages: the REST twin of the `send_message` frame (polling clients, operators). */
-export { SendMessageBody };
+export { SendMessageBody, SendNoteBody };
+export { CannedListResponse, CannedResponse, CreateCannedBody, UpdateCannedBody };
 export const SendMessageRequest = SendMessageBody;
 export type SendMessageRequest = SendMessageBody;
 
@@ -153,6 +163,8 @@ export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
 export const ChatListQuery = z.strictObject({
   archived: z._default(z.enum(['true', 'false']), 'false'),
+  /** Only chats carrying this label id. */
+  label: z.optional(/* @__PURE__ */ z.string().check(z.uuid())),
   cursor: z.optional(/* @__PURE__ */ z.string().check(z.maxLength(200))),
   limit: z._default(/* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(200)), 50),
 });
@@ -165,6 +177,25 @@ export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 export const AdminChatResponse = AdminSupportChat;
 export const ArchiveResponse = SupportChatListItem;
 export const MarkViewedResponse = SupportChatListItem;
+
+/** GET /api/admin/mentions: notes mentioning the signed-in operator, newest first. */
+export const MentionsResponse = z.array(NoteMention);
+
+// ---- labels ----
+export const CreateLabelBody = z.strictObject({
+  name: /* @__PURE__ */ z.string().check(wellFormed(), z.trim(), z.minLength(1), z.maxLength(40)),
+  color: /* @__PURE__ */ z
+    .string()
+    .check(z.regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a hex colour such as #3b82f6')),
+});
+export type CreateLabelBody = z.infer<typeof CreateLabelBody>;
+export const SetChatLabelsBody = z.strictObject({
+  labels: /* @__PURE__ */ z
+    .array(/* @__PURE__ */ z.string().check(z.uuid()))
+    .check(z.maxLength(20)),
+});
+export type SetChatLabelsBody = z.infer<typeof SetChatLabelsBody>;
+export const LabelListResponse = z.array(Label);
 
 // ---- attachments ----
 export const AttachmentResponse = Attachment;
@@ -316,6 +347,15 @@ export const consoleRoutes = {
     body: SendMessageRequest,
     response: SendMessageResponse,
   },
+  /** An internal note: stored in the chat's history, shown to operators only. */
+  sendNote: {
+    method: 'POST',
+    path: '/api/admin/chats/:chat_id/notes',
+    body: SendNoteBody,
+    response: SendMessageResponse,
+  },
+  /** Notes mentioning the signed-in operator; opening a chat marks its mentions seen. */
+  mentions: { method: 'GET', path: '/api/admin/mentions', response: MentionsResponse },
   /** The operator is looking at the chat: newer visitor messages are no longer unread. */
   markViewed: {
     method: 'POST',
@@ -391,6 +431,43 @@ export const consoleRoutes = {
   /** `<img src>`/`<audio src>` URL; the token may come as `?token=` since media cannot send headers. */
   attachment: { method: 'GET', path: '/api/attachments/:attachment_id' },
   wsTicket: { method: 'POST', path: '/api/ws_ticket', response: WsTicketResponse },
+  /** Team replies and the caller's own personal ones. */
+  listCanned: {
+    method: 'GET',
+    path: '/api/admin/canned_responses',
+    response: CannedListResponse,
+  },
+  /** Team replies: admins only. */
+  createCanned: {
+    method: 'POST',
+    path: '/api/admin/canned_responses',
+    body: CreateCannedBody,
+    response: CannedResponse,
+  },
+  updateCanned: {
+    method: 'PATCH',
+    path: '/api/admin/canned_responses/:id',
+    body: UpdateCannedBody,
+    response: CannedResponse,
+  },
+  deleteCanned: { method: 'DELETE', path: '/api/admin/canned_responses/:id' },
+  listLabels: { method: 'GET', path: '/api/admin/labels', response: LabelListResponse },
+  /** Admins only. */
+  createLabel: {
+    method: 'POST',
+    path: '/api/admin/labels',
+    body: CreateLabelBody,
+    response: Label,
+  },
+  /** Admins only; the label also leaves every chat. */
+  deleteLabel: { method: 'DELETE', path: '/api/admin/labels/:id' },
+  /** Replaces the chat's labels; any operator. */
+  setChatLabels: {
+    method: 'PUT',
+    path: '/api/admin/chats/:chat_id/labels',
+    body: SetChatLabelsBody,
+    response: SupportChatListItem,
+  },
 } as const;
 export type ConsoleRoute = keyof typeof consoleRoutes;
 

@@ -9,3 +9,4 @@ export * as embed from './embed.ts';
 export * as attachments from './attachments.ts';
 export * from './text.ts';
 export * from './visitor-query.ts';
+export * from './canned.ts';

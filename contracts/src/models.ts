@@ -55,6 +55,16 @@ export const SystemEvent = z.discriminatedUnion('kind', [
 ]);
 export type SystemEvent = z.infer<typeof SystemEvent>;
 
+/** A label operators put on chats; admins manage the set. */
+export const Label = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** A CSS hex colour, #rgb or #rrggbb. */
+  color: z.string(),
+  created_at: IsoDate,
+});
+export type Label = z.infer<typeof Label>;
+
 /** A message as clients see it (docs/PRODUCT.md, People and the model). */
 export const SupportMessage = z.object({
   id: MessageId,
@@ -72,8 +82,25 @@ export const SupportMessage = z.object({
   attachments: z.array(Attachment),
   /** Only on system messages written since events exist; older ones have only `content`. */
   event: z.optional(SystemEvent),
+  /**
+   * True on an internal note: an operator's message only operators see (sender_type 'admin').
+   * Absent on every other message. Every reader that serves a visitor (REST, WebSocket,
+   * emails, transcripts, exports) leaves these out; see docs/PRODUCT.md, Internal notes.
+   */
+  internal: z.optional(z.literal(true)),
+  /** Notes only: the operators the note mentions with `@name`. */
+  mentions: z.optional(z.array(OperatorId)),
 });
 export type SupportMessage = z.infer<typeof SupportMessage>;
+
+/** A note that mentions the reader, for the console's Mentions view. */
+export const NoteMention = z.object({
+  chat_id: ChatId,
+  note: SupportMessage,
+  /** Null until the mentioned operator opened the chat (unread until then). */
+  seen_at: z.nullable(IsoDate),
+});
+export type NoteMention = z.infer<typeof NoteMention>;
 
 /** What a visitor gets from GET /api/support_chat: their one chat and its newest messages. */
 export const SupportChat = z.object({
@@ -101,6 +128,8 @@ export const SupportChatListItem = z.object({
   archived: z.boolean(),
   last_seq: nonNegativeInt(),
   created_at: IsoDate,
+  /** Ids of the chat's labels (GET /api/admin/labels names them); absent from older servers. */
+  labels: z.optional(z.array(z.string())),
 });
 export type SupportChatListItem = z.infer<typeof SupportChatListItem>;
 
@@ -286,6 +315,17 @@ export const SendMessageBody = /* @__PURE__ */ z
   .strictObject(sendMessageFields)
   .check(contentOrAttachments);
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+/** POST /api/admin/chats/:chat_id/notes: an internal note (text only). */
+export const SendNoteBody = /* @__PURE__ */ z
+  .strictObject({ content: MessageContent, client_id: ClientId })
+  .check(
+    z.refine((f: { content: string }) => f.content.length > 0, {
+      message: 'content must not be blank',
+      path: ['content'],
+    }),
+  );
+export type SendNoteBody = z.infer<typeof SendNoteBody>;
 
 export const VisitorName = /* @__PURE__ */ z
   .string()

@@ -6,7 +6,9 @@ import {
   AdminSupportChat,
   Attachment,
   EmailRecord,
+  Label,
   MessageContent,
+  NoteMention,
   OnlineVisitor,
   Operator,
   OperatorPresence,
@@ -23,6 +25,7 @@ import {
   VisitorProfile,
 } from './models.ts';
 import {
+  CreateLabelBody,
   CreateOperatorRequest,
   MessagesPage,
   OnlineVisitorsPage,
@@ -31,6 +34,7 @@ import {
   VisitorProfileUpdate,
 } from './http.ts';
 import { AssignmentReason, UnassignReason } from './ws.ts';
+import { CannedResponse, CannedResponseId, CreateCannedBody, UpdateCannedBody } from './canned.ts';
 
 /**
  * NATS subjects. Three kinds:
@@ -121,6 +125,8 @@ export const rpcCatalog = {
       attachment_ids: z._default(z.array(AttachmentId), []),
       /** System messages only: the event the English `content` describes. */
       event: z.optional(SystemEvent),
+      /** Operators only: store an internal note (never served to the visitor). */
+      internal: z.optional(z.boolean()),
     }),
     response: z.object({ message: SupportMessage, duplicate: z.boolean() }),
   },
@@ -137,6 +143,8 @@ export const rpcCatalog = {
     request: z.extend(ChatRef, {
       after_seq: nonNegativeInt(),
       limit: intBetween(1, 1000),
+      /** Operators' reads set it; without it internal notes are left out (the visitor's view). */
+      include_internal: z.optional(z.boolean()),
     }),
     response: MessagesPage,
   },
@@ -144,6 +152,8 @@ export const rpcCatalog = {
     request: z.extend(ChatRef, {
       before_seq: positiveInt(),
       limit: intBetween(1, 200),
+      /** As for messages_after. */
+      include_internal: z.optional(z.boolean()),
     }),
     response: MessagesPage,
   },
@@ -153,6 +163,8 @@ export const rpcCatalog = {
       archived: z.boolean(),
       cursor: z.nullable(/* @__PURE__ */ z.string().check(z.maxLength(200))),
       limit: intBetween(1, 200),
+      /** Only chats carrying this label id. */
+      label: z.optional(z.string()),
     }),
     response: z.object({
       items: z.array(SupportChatListItem),
@@ -171,9 +183,42 @@ export const rpcCatalog = {
     }),
     response: AdminSupportChat,
   },
+  /** The notes mentioning an operator, newest first (the Mentions view). */
+  'chat.rpc.mentions': {
+    request: z.object({ operator_id: OperatorId, limit: z._default(intBetween(1, 200), 50) }),
+    response: z.array(NoteMention),
+  },
   /** An operator is looking at the chat: newer visitor messages are no longer unread. */
   'chat.rpc.mark_viewed': {
     request: z.extend(ChatRef, { operator_id: OperatorId }),
+    response: SupportChatListItem,
+  },
+  // ---- chat service: canned replies (the domain applies the team/personal rights) ----
+  'chat.rpc.canned_list': {
+    request: z.object({ actor: Actor }),
+    response: z.array(CannedResponse),
+  },
+  'chat.rpc.canned_create': {
+    request: z.object({ actor: Actor, body: CreateCannedBody }),
+    response: CannedResponse,
+  },
+  'chat.rpc.canned_update': {
+    request: z.object({ actor: Actor, id: CannedResponseId, update: UpdateCannedBody }),
+    response: CannedResponse,
+  },
+  'chat.rpc.canned_delete': {
+    request: z.object({ actor: Actor, id: CannedResponseId }),
+    response: z.object({ deleted: z.literal(true) }),
+  },
+  // ---- chat service: labels ----
+  'chat.rpc.label_list': { request: z.object({}), response: z.array(Label) },
+  'chat.rpc.label_create': { request: CreateLabelBody, response: Label },
+  'chat.rpc.label_delete': {
+    request: z.object({ id: z.string() }),
+    response: z.object({ deleted: z.literal(true) }),
+  },
+  'chat.rpc.set_chat_labels': {
+    request: z.extend(ChatRef, { labels: z.array(z.string()) }),
     response: SupportChatListItem,
   },
   'chat.rpc.archive': { request: ChatRef, response: SupportChatListItem },
@@ -298,6 +343,8 @@ export const eventCatalog = {
     chat: SupportChatListItem,
   }),
   'chat.evt.chat_archived': z.object({ chat: SupportChatListItem }),
+  /** A chat's labels changed. */
+  'chat.evt.chat_labels_changed': z.object({ chat: SupportChatListItem }),
   'chat.evt.chat_unarchived': z.object({ chat: SupportChatListItem }),
   'chat.evt.visitor_updated': z.object({ profile: VisitorProfile }),
   'chat.evt.operator_changed': z.object({ operator: Operator }),

@@ -56,9 +56,17 @@ export const UnsubscribeFrame = z.discriminatedUnion('channel', [
 ]);
 export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
-/** A send over the socket: SendMessageBody plus the frame's type and chat. */
+/**
+ * A send over the socket: SendMessageBody plus the frame's type and chat. An operator sets
+ * `internal: true` to write an internal note instead (visitors are refused: forbidden).
+ */
 export const SendMessageFrame = /* @__PURE__ */ z
-  .object({ type: z.literal('send_message'), chat_id: ChatId, ...sendMessageFields })
+  .object({
+    type: z.literal('send_message'),
+    chat_id: ChatId,
+    ...sendMessageFields,
+    internal: z.optional(z.boolean()),
+  })
   .check(contentOrAttachments);
 export type SendMessageFrame = z.infer<typeof SendMessageFrame>;
 
@@ -212,6 +220,15 @@ export const ChatUnassignedFrame = z.object({
 });
 export type ChatUnassignedFrame = z.infer<typeof ChatUnassignedFrame>;
 
+/** Operator channel: a colleague mentioned you with `@name` in an internal note. */
+export const MentionFrame = z.object({
+  type: z.literal('mention'),
+  chat_id: ChatId,
+  note: SupportMessage,
+  author: OperatorRef,
+});
+export type MentionFrame = z.infer<typeof MentionFrame>;
+
 /** Admin channel: the wait queue changed. */
 export const QueueUpdatedFrame = z.object({
   type: z.literal('queue_updated'),
@@ -289,6 +306,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   SessionStatusFrame,
   ChatAssignedFrame,
   ChatUnassignedFrame,
+  MentionFrame,
   QueueUpdatedFrame,
   OperatorStateFrame,
   VisitorPresenceFrame,

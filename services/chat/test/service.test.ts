@@ -261,6 +261,7 @@ describe('chat RPC input', () => {
   it('rejects {"$ne": null} in any field of every chat RPC with bad_request', async () => {
     const chat = await newChat();
     const id = randomUUID();
+    const actor = { kind: 'operator', operator_id: id, name: 'X', role: 'admin' };
     const samples: Partial<Record<RpcSubject, Record<string, unknown>>> = {
       'chat.rpc.visitor_chat': {
         visitor: { user_id: chat.user, identified: false, email: null, name: null },
@@ -300,9 +301,22 @@ describe('chat RPC input', () => {
       'chat.rpc.operator_update': { id, update: { name: 'X' } },
       'chat.rpc.attachment_get': { id },
       'chat.rpc.notify_claim': { chat_id: chat.id, up_to_seq: 1 },
+      'chat.rpc.mentions': { operator_id: id, limit: 5 },
+      'chat.rpc.canned_list': { actor },
+      'chat.rpc.canned_create': {
+        actor,
+        body: { shortcut: 'x', title: 'x', content: 'x', scope: 'personal' },
+      },
+      'chat.rpc.canned_update': { actor, id, update: { title: 'y' } },
+      'chat.rpc.canned_delete': { actor, id },
+      'chat.rpc.label_create': { name: 'x', color: '#000' },
+      'chat.rpc.label_delete': { id },
+      'chat.rpc.set_chat_labels': { chat_id: chat.id, labels: [] },
     };
     const served = Object.keys(rpcCatalog).filter(
-      (s) => s.startsWith('chat.rpc.') && s !== 'chat.rpc.operator_list',
+      // Requests without fields have nothing to inject into.
+      (s) =>
+        s.startsWith('chat.rpc.') && s !== 'chat.rpc.operator_list' && s !== 'chat.rpc.label_list',
     );
     expect(Object.keys(samples).sort()).toEqual(served.sort());
     const injected = { $ne: null };

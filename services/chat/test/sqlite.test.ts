@@ -66,14 +66,14 @@ describe('SQLite group commit', () => {
         ...Array<string>(5).fill('fulfilled'),
       ]);
       expect(burst[5]).toMatchObject({ value: { error: 'chat_not_found' } });
-      const stored = (await store.messagesAfter(chat.id, 0, 100)).messages;
+      const stored = (await store.messagesAfter(chat.id, 0, 100, 'operator')).messages;
       expect(stored.map((m) => m.content)).toEqual(
         Array.from({ length: 11 }, (_, i) => `burst ${i}`),
       );
       expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
       // Durable: another connection to the file sees all of it.
       const reader = new SqliteChatStore(file);
-      expect((await reader.messagesAfter(chat.id, 0, 100)).messages).toHaveLength(11);
+      expect((await reader.messagesAfter(chat.id, 0, 100, 'operator')).messages).toHaveLength(11);
       await reader.close();
     } finally {
       await store.close();
@@ -122,7 +122,7 @@ describe('SQLite files from before system events', () => {
       const upgraded = new SqliteChatStore(file);
       await upgraded.init();
       expect((await upgraded.getChat(chat.id))?.message_count).toBe(2);
-      const page = await upgraded.messagesBefore(chat.id, null, 10);
+      const page = await upgraded.messagesBefore(chat.id, null, 10, 'operator');
       expect(page.messages.map((m) => [m.content, m.event ?? null])).toEqual([
         ['hi', null],
         ['Anna joined the chat', null],

@@ -27,6 +27,9 @@ import {
   notifyClaimCases,
   operatorCases,
 } from './store-contract/console.ts';
+import { cannedCases } from './store-contract/canned.ts';
+import { labelCases } from './store-contract/labels.ts';
+import { noteCases } from './store-contract/notes.ts';
 
 export interface StoreHarness {
   /**
@@ -162,5 +165,8 @@ export function registerStoreContract(
     notifyClaimCases(kit);
     operatorCases(kit);
     attachmentCases(kit);
+    noteCases(kit);
+    cannedCases(kit);
+    labelCases(kit);
   });
 }

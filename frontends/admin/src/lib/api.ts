@@ -153,6 +153,9 @@ export const api = {
       params: { chat_id: chatId },
       body: { content, client_id: clientId, attachment_ids: attachmentIds },
     }),
+  sendNote: (chatId: ChatId, content: string, clientId: ClientId) =>
+    call('sendNote', { params: { chat_id: chatId }, body: { content, client_id: clientId } }),
+  mentions: () => call('mentions'),
   markViewed: (chatId: ChatId) => call('markViewed', { params: { chat_id: chatId } }),
   archive: (chatId: ChatId) => call('archive', { params: { chat_id: chatId } }),
   unarchive: (chatId: ChatId) => call('unarchive', { params: { chat_id: chatId } }),
@@ -189,4 +192,9 @@ export const api = {
   updateOperator: (id: OperatorId, body: http.UpdateOperatorRequest) =>
     call('updateOperator', { params: { operator_id: id }, body }),
   outbox: () => call('outbox'),
+  listCanned: () => call('listCanned'),
+  createCanned: (body: http.CreateCannedBody) => call('createCanned', { body }),
+  updateCanned: (id: string, body: http.UpdateCannedBody) =>
+    call('updateCanned', { params: { id }, body }),
+  deleteCanned: (id: string) => call('deleteCanned', { params: { id } }),
 };

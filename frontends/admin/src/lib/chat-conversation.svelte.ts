@@ -56,6 +56,11 @@ export class ChatConversation {
     this.#engine.send(content, { attachments });
   }
 
+  /** A note went out over REST: fetch it (and anything before it) if the socket has not brought it. */
+  noteSent(): Promise<void> {
+    return this.#engine.catchUp();
+  }
+
   retry(clientId: string): void {
     this.#engine.retry(clientId as ClientId);
   }

@@ -1,7 +1,9 @@
 import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type {
+  CannedResponse,
   ChatId,
+  NoteMention,
   OnlineVisitor,
   OperatorPresence,
   QueueEntry,
@@ -74,6 +76,28 @@ class ConsoleState {
     return this.visitorPage.visitors;
   }
   typing = new SvelteMap<ChatId, TypingState>();
+  /** Team and my personal canned replies (loaded when first needed). */
+  canned = $state<CannedResponse[]>([]);
+  private cannedLoad: Promise<void> | null = null;
+
+  /** Loads the canned replies once per console session (reload with force after edits). */
+  loadCanned(force = false): Promise<void> {
+    if (!this.cannedLoad || force) {
+      this.cannedLoad = api.listCanned().then(
+        (replies) => {
+          this.canned = replies;
+        },
+        (err: unknown) => {
+          this.cannedLoad = null;
+          reportError(err);
+        },
+      );
+    }
+    return this.cannedLoad;
+  }
+
+  /** Notes mentioning me, newest first (the Mentions view); unread until I open the chat. */
+  mentions = $state<NoteMention[]>([]);
   /** The chat open in the detail page: its incoming messages are not "unread" for me. */
   openChatId = $state<ChatId | null>(null);
   private started = false;
@@ -106,6 +130,26 @@ class ConsoleState {
     return others[0] ?? null;
   }
 
+  unreadMentions(): number {
+    return this.mentions.filter((m) => m.seen_at === null && m.chat_id !== this.openChatId).length;
+  }
+
+  async loadMentions(): Promise<void> {
+    try {
+      this.mentions = await api.mentions();
+    } catch (err) {
+      reportError(err);
+    }
+  }
+
+  /** Opening a chat marks its mentions of me seen (the server does the same on open). */
+  mentionsSeen(chatId: ChatId): void {
+    const now = new Date().toISOString();
+    this.mentions = this.mentions.map((m) =>
+      m.chat_id === chatId && m.seen_at === null ? { ...m, seen_at: now } : m,
+    );
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -124,6 +168,8 @@ class ConsoleState {
     this.pages = { active: freshPage(), archived: freshPage() };
     this.me = null;
     this.welcomes = 0;
+    this.canned = [];
+    this.cannedLoad = null;
   }
 
   /** Routing state and the first page of each loaded list (after start and after a reconnect). */
@@ -140,6 +186,7 @@ class ConsoleState {
       this.queue = queue;
       this.operators = operators;
       await this.loadVisitors();
+      this.mentions = await api.mentions();
     } catch (err) {
       reportError(err);
     }
@@ -217,6 +264,9 @@ class ConsoleState {
       case 'chat_assigned':
         this.onAssigned(frame);
         break;
+      case 'mention':
+        this.onMention(frame);
+        break;
       case 'chat_unassigned':
         this.mine.delete(frame.chat_id);
         this.unseenAssignments.delete(frame.chat_id);
@@ -265,6 +315,18 @@ class ConsoleState {
     if (i >= 0) this.operators[i] = operator;
     else this.operators.push(operator);
     if (operator.id === auth.session?.operator.id) this.me = operator;
+  }
+
+  private onMention(frame: ws.MentionFrame): void {
+    if (this.mentions.some((m) => m.note.id === frame.note.id)) return;
+    const seen = frame.chat_id === this.openChatId ? frame.note.created_at : null;
+    this.mentions = [{ chat_id: frame.chat_id, note: frame.note, seen_at: seen }, ...this.mentions];
+    const text = t.mentionedYou(frame.author.name);
+    notify(text);
+    playChime();
+    desktopNotify(text, frame.note.content, () => {
+      void goto(resolve('/chats/[id]', { id: frame.chat_id }));
+    });
   }
 
   private onAssigned(frame: ws.ChatAssignedFrame): void {

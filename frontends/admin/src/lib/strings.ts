@@ -109,6 +109,28 @@ export const en = {
   visitor: 'Visitor',
   composerPlaceholder: 'Type a reply… (Enter to send, Shift+Enter for a new line)',
   send: 'Send',
+  cannedReplies: 'Canned replies',
+  cannedPersonal: 'personal',
+  cannedTeam: 'team',
+  cannedShortcut: 'Shortcut',
+  cannedTitle: 'Title',
+  cannedContent: 'Text',
+  cannedScope: 'For',
+  cannedCreate: 'Add reply',
+  cannedDelete: 'Delete',
+  cannedSaved: 'Canned reply saved.',
+  cannedHelp: (variables: string) =>
+    `Type / and the shortcut in a chat's composer to insert one. Variables: ${variables}; add a fallback after |, e.g. {{visitor.name|there}}.`,
+  noteToggle: 'Note',
+  noteToggleTitle: 'Write an internal note instead of a reply (Alt+T)',
+  noteLabel: 'Note — only your team sees this',
+  notePlaceholder: 'Internal note… @name mentions a colleague',
+  noteTag: 'Note',
+  addNote: 'Add note',
+  mentions: 'Mentions',
+  mentionsEmpty: 'No one has mentioned you in a note yet.',
+  mentionedYou: (name: string) => `${name} mentioned you in a note`,
+  unreadMention: 'Unread',
   sending: 'Sending…',
   attachImage: 'Attach image',
   removeAttachment: 'Remove',
@@ -222,7 +244,18 @@ export const en = {
   notFound: 'Not found.',
 
   // shortcuts
-  shortcutsHint: 'Shortcuts: Alt+N next unread chat · Enter send · Shift+Enter new line',
+  shortcutsHint: 'Shortcuts: ? all shortcuts · Alt+N next unread chat · Enter send',
+  shortcutsTitle: 'Keyboard shortcuts',
+  shortcutList: [
+    ['?', 'Show or hide this list'],
+    ['Alt+N', 'Next chat that needs an answer'],
+    ['Alt+↓ / Alt+↑', 'Next / previous chat in the list'],
+    ['/', 'Canned replies (at the start of the composer); ↑ ↓ choose, Enter inserts, Esc closes'],
+    ['Alt+/', 'Open the canned replies'],
+    ['Alt+T', 'Toggle between reply and internal note'],
+    ['Enter', 'Send'],
+    ['Shift+Enter', 'New line'],
+  ] as const,
 };
 
 export type Strings = typeof en;

@@ -147,6 +147,7 @@ export class MongoMessageWriter {
         client_id: input.client_id,
         attachments,
         ...(input.event ? { event: input.event } : {}),
+        ...(input.internal ? { internal: true as const, mentions: input.internal.mentions } : {}),
         published: false,
       };
       try {
@@ -179,7 +180,8 @@ export class MongoMessageWriter {
     const seq = inserted.seq;
     const isNewer = { $lt: ['$last_seq', seq] };
     const saidSeq = { $ifNull: ['$last_said_seq', '$last_seq'] };
-    const said = countsInList(input.sender_type);
+    // Internal notes stay out of the list's preview and count, like system lines.
+    const said = countsInList(input.sender_type) && !input.internal;
     const isNewerSaid = { $lt: [saidSeq, seq] };
     const listSummary = said
       ? {

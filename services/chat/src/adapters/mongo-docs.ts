@@ -28,6 +28,8 @@ export interface VisitorDoc {
 
 export interface ChatDoc {
   _id: string;
+  /** Label ids; absent on chats stored before labels. */
+  labels?: string[];
   user_id: string;
   user_email: string | null;
   user_name: string | null;
@@ -64,6 +66,9 @@ export interface MessageDoc {
   client_id: string | null;
   attachments: Attachment[];
   event?: SystemEvent;
+  /** Set (true) only on internal notes, with the operators they mention. */
+  internal?: true;
+  mentions?: string[];
   published: boolean;
 }
 
@@ -134,6 +139,7 @@ export function toChat(d: ChatDoc): ChatRecord {
     last_message_sender: d.last_message_sender ?? null,
     read_up_to_seq: d.read_up_to_seq ?? 0,
     notified_seq: d.notified_seq ?? 0,
+    labels: d.labels ?? [],
   };
 }
 
@@ -151,6 +157,9 @@ export function toMessage(d: MessageDoc): SupportMessage {
     seq: d.seq,
     attachments: d.attachments ?? [],
     ...(d.event ? { event: d.event } : {}),
+    ...(d.internal
+      ? { internal: true as const, mentions: (d.mentions ?? []) as OperatorId[] }
+      : {}),
   };
 }
 

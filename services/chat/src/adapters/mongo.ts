@@ -1,6 +1,8 @@
 import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
 import type {
   AttachmentId,
+  CannedResponse,
+  Label,
   ChatId,
   MessageId,
   OperatorId,
@@ -16,12 +18,17 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MentionEntry,
+  MessageAudience,
   MessagesSlice,
   NewMessage,
   NotifyClaimOutcome,
   OperatorRecord,
 } from '../domain/store.ts';
 import { MongoMessageWriter } from './mongo-append.ts';
+import { MongoCanned, type CannedDoc } from './mongo-canned.ts';
+import { MongoLabels, type LabelDoc } from './mongo-labels.ts';
+import { MongoMentions, type MentionDoc } from './mongo-mentions.ts';
 import { GridFsBlobs } from './mongo-blobs.ts';
 import { upsertVisitor } from './mongo-visitors.ts';
 import {
@@ -64,6 +71,9 @@ export class MongoChatStore implements ChatStore {
   private readonly messages: Collection<MessageDoc>;
   private readonly attachments: Collection<AttachmentDoc>;
   private readonly operators: Collection<OperatorDoc>;
+  private readonly mentions: MongoMentions;
+  private readonly canned: MongoCanned;
+  private readonly labels: MongoLabels;
   private readonly writer: MongoMessageWriter;
 
   constructor(client: MongoClient, dbName: string) {
@@ -74,6 +84,12 @@ export class MongoChatStore implements ChatStore {
     this.messages = this.db.collection<MessageDoc>('support_messages');
     this.attachments = this.db.collection<AttachmentDoc>('attachments');
     this.operators = this.db.collection<OperatorDoc>('operators');
+    this.labels = new MongoLabels(this.db.collection<LabelDoc>('labels'));
+    this.canned = new MongoCanned(this.db.collection<CannedDoc>('canned_responses'));
+    this.mentions = new MongoMentions(
+      this.db.collection<MentionDoc>('note_mentions'),
+      this.messages,
+    );
     this.writer = new MongoMessageWriter({
       chats: this.chats,
       messages: this.messages,
@@ -92,6 +108,10 @@ export class MongoChatStore implements ChatStore {
       attachments: this.attachments,
       operators: this.operators,
     });
+    await this.mentions.init();
+    await this.canned.init();
+    await this.labels.init();
+    await this.chats.createIndexes([{ key: { labels: 1 }, name: 'labels' }]);
   }
 
   async ping(): Promise<boolean> {
@@ -142,11 +162,13 @@ export class MongoChatStore implements ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    label?: string;
   }): Promise<ChatRecord[]> {
     const filter: Filter<ChatDoc> = {
       last_message_at: { $ne: null },
       archived_at: input.archived ? { $ne: null } : null,
     };
+    if (input.label) filter.labels = input.label;
     if (input.after) {
       const at = date(input.after.last_message_at);
       filter.$or = [
@@ -160,6 +182,26 @@ export class MongoChatStore implements ChatStore {
       .limit(input.limit)
       .toArray();
     return docs.map(toChat);
+  }
+
+  async setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null> {
+    const doc = await this.chats.findOneAndUpdate(
+      { _id: chatId },
+      { $set: { labels, updated_at: date(now) } },
+      { returnDocument: 'after' },
+    );
+    return doc ? toChat(doc) : null;
+  }
+  listLabels(): Promise<Label[]> {
+    return this.labels.list();
+  }
+  insertLabel(label: Label): Promise<Label | 'name_taken'> {
+    return this.labels.insert(label);
+  }
+  async deleteLabel(id: string): Promise<boolean> {
+    const gone = await this.labels.delete(id);
+    if (gone) await this.chats.updateMany({ labels: id }, { $pull: { labels: id } });
+    return gone;
   }
 
   async setArchived(
@@ -235,8 +277,10 @@ export class MongoChatStore implements ChatStore {
     chatId: ChatId,
     beforeSeq: number | null,
     limit: number,
+    audience: MessageAudience,
   ): Promise<MessagesSlice> {
     const filter: Filter<MessageDoc> = { chat_id: chatId };
+    if (audience === 'visitor') filter.internal = { $exists: false };
     if (beforeSeq !== null) filter.seq = { $lt: beforeSeq };
     const docs = await this.messages
       .find(filter)
@@ -249,9 +293,16 @@ export class MongoChatStore implements ChatStore {
     };
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice> {
+  async messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice> {
+    const filter: Filter<MessageDoc> = { chat_id: chatId, seq: { $gt: afterSeq } };
+    if (audience === 'visitor') filter.internal = { $exists: false };
     const docs = await this.messages
-      .find({ chat_id: chatId, seq: { $gt: afterSeq } })
+      .find(filter)
       .sort({ seq: 1 })
       .limit(limit + 1)
       .toArray();
@@ -273,7 +324,13 @@ export class MongoChatStore implements ChatStore {
     await this.chats.updateOne({ _id: chatId }, { $max: { read_up_to_seq: upTo } });
     const at = date(now);
     const res = await this.messages.updateMany(
-      { chat_id: chatId, sender_type: 'admin', read_at: null, seq: { $lte: upTo } },
+      {
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        read_at: null,
+        seq: { $lte: upTo },
+      },
       { $set: { read_at: at, updated_at: at } },
     );
     const after = await this.chats.findOne({ _id: chatId });
@@ -284,7 +341,12 @@ export class MongoChatStore implements ChatStore {
     const chat = await this.chats.findOne({ _id: chatId });
     if (!chat) return { claimed: false, reason: 'not_found', chat: null };
     const newest = await this.messages.findOne(
-      { chat_id: chatId, sender_type: 'admin', seq: { $lte: upToSeq } },
+      {
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        seq: { $lte: upToSeq },
+      },
       { sort: { seq: -1 } },
     );
     const reply = newest ? { seq: newest.seq, read: newest.read_at !== null } : null;
@@ -312,10 +374,51 @@ export class MongoChatStore implements ChatStore {
       return { claimed: false, reason, chat: toChat(current) };
     }
     const unread = await this.messages
-      .find({ chat_id: chatId, sender_type: 'admin', read_at: null, seq: { $lte: upToSeq } })
+      .find({
+        chat_id: chatId,
+        sender_type: 'admin',
+        internal: { $exists: false },
+        read_at: null,
+        seq: { $lte: upToSeq },
+      })
       .sort({ seq: 1 })
       .toArray();
     return { claimed: true, chat: toChat(claimed), unread: unread.map(toMessage) };
+  }
+
+  // ---- mentions ----
+
+  recordMentions(note: SupportMessage): Promise<void> {
+    return this.mentions.record(note);
+  }
+
+  mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]> {
+    return this.mentions.list(operatorId, limit);
+  }
+
+  markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
+    return this.mentions.markSeen(operatorId, chatId, now);
+  }
+
+  // ---- canned replies ----
+
+  listCanned(ownerId: OperatorId): Promise<CannedResponse[]> {
+    return this.canned.list(ownerId);
+  }
+  getCanned(id: string): Promise<CannedResponse | null> {
+    return this.canned.get(id);
+  }
+  insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'> {
+    return this.canned.insert(record);
+  }
+  updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null> {
+    return this.canned.update(id, update);
+  }
+  deleteCanned(id: string): Promise<boolean> {
+    return this.canned.delete(id);
   }
 
   // ---- attachments ----

@@ -140,8 +140,8 @@ export class SqliteMessageWriter {
     this.sql.run(
       `INSERT INTO support_messages
          (id, chat_id, seq, content, sender_type, sender_id, sender_name, read_at, created_at, updated_at,
-          client_id, attachments, event, published)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0)`,
+          client_id, attachments, event, internal, mentions, published)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, 0)`,
       input.id,
       input.chat_id,
       seq,
@@ -154,6 +154,8 @@ export class SqliteMessageWriter {
       input.client_id,
       JSON.stringify(attachments),
       input.event ? JSON.stringify(input.event) : null,
+      input.internal ? 1 : 0,
+      input.internal ? JSON.stringify(input.internal.mentions) : null,
     );
     for (const a of attachments) {
       this.sql.run('UPDATE attachments SET message_id = ? WHERE id = ?', input.id, a.id);

@@ -113,6 +113,21 @@ export const ADDED_COLUMNS: ReadonlyArray<{
     column: 'event',
     ddl: 'ALTER TABLE support_messages ADD COLUMN event TEXT',
   },
+  {
+    table: 'support_messages',
+    column: 'internal',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN internal INTEGER NOT NULL DEFAULT 0',
+  },
+  {
+    table: 'support_messages',
+    column: 'mentions',
+    ddl: 'ALTER TABLE support_messages ADD COLUMN mentions TEXT',
+  },
+  {
+    table: 'support_chats',
+    column: 'labels',
+    ddl: "ALTER TABLE support_chats ADD COLUMN labels TEXT NOT NULL DEFAULT '[]'",
+  },
 ];
 
 export type Row = Record<string, SQLInputValue>;
@@ -158,6 +173,7 @@ export function toChat(r: Row): ChatRecord {
     last_message_sender: strOrNull(r.last_message_sender) as ChatRecord['last_message_sender'],
     read_up_to_seq: num(r.read_up_to_seq),
     notified_seq: num(r.notified_seq),
+    labels: JSON.parse(str(r.labels ?? '[]')) as string[],
   };
 }
 
@@ -175,6 +191,9 @@ export function toMessage(r: Row): SupportMessage {
     seq: num(r.seq),
     attachments: JSON.parse(str(r.attachments)) as Attachment[],
     ...(r.event ? { event: JSON.parse(str(r.event)) as SystemEvent } : {}),
+    ...(num(r.internal) === 1
+      ? { internal: true as const, mentions: JSON.parse(str(r.mentions ?? '[]')) as OperatorId[] }
+      : {}),
   };
 }
 

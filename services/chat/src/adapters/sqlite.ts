@@ -1,6 +1,8 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type {
   AttachmentId,
+  CannedResponse,
+  Label,
   ChatId,
   MessageId,
   OperatorId,
@@ -16,12 +18,17 @@ import type {
   ChatListCursor,
   ChatRecord,
   ChatStore,
+  MentionEntry,
+  MessageAudience,
   MessagesSlice,
   NewMessage,
   NotifyClaimOutcome,
   OperatorRecord,
 } from '../domain/store.ts';
 import { SqliteMessageWriter } from './sqlite-append.ts';
+import { SqliteCanned } from './sqlite-canned.ts';
+import { SqliteLabels } from './sqlite-labels.ts';
+import { SqliteMentions } from './sqlite-mentions.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
   applySchema,
@@ -49,14 +56,25 @@ export class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
   private readonly sql: SqliteDb;
   private readonly writer: SqliteMessageWriter;
+  private readonly mentions: SqliteMentions;
+  private readonly canned: SqliteCanned;
+  private readonly labels: SqliteLabels;
 
   constructor(filePath: string, opts: { busyTimeoutMs?: number } = {}) {
     this.sql = new SqliteDb(filePath, opts.busyTimeoutMs ?? 10_000);
     this.writer = new SqliteMessageWriter(this.sql);
+    this.mentions = new SqliteMentions(this.sql);
+    this.canned = new SqliteCanned(this.sql);
+    this.labels = new SqliteLabels(this.sql);
   }
 
   async init(): Promise<void> {
-    this.sql.tx(() => applySchema(this.sql));
+    this.sql.tx(() => {
+      applySchema(this.sql);
+      this.mentions.init();
+      this.canned.init();
+      this.labels.init();
+    });
   }
 
   async ping(): Promise<boolean> {
@@ -131,6 +149,19 @@ export class SqliteChatStore implements ChatStore {
     });
   }
 
+  async setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null> {
+    return this.labels.setOnChat(chatId, labels, now);
+  }
+  async listLabels(): Promise<Label[]> {
+    return this.labels.list();
+  }
+  async insertLabel(label: Label): Promise<Label | 'name_taken'> {
+    return this.labels.insert(label);
+  }
+  async deleteLabel(id: string): Promise<boolean> {
+    return this.labels.delete(id);
+  }
+
   async getChat(chatId: ChatId): Promise<ChatRecord | null> {
     const row = this.sql.one('SELECT * FROM support_chats WHERE id = ?', chatId);
     return row ? toChat(row) : null;
@@ -140,6 +171,7 @@ export class SqliteChatStore implements ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    label?: string;
   }): Promise<ChatRecord[]> {
     const where = [
       'last_message_at IS NOT NULL',
@@ -149,6 +181,10 @@ export class SqliteChatStore implements ChatStore {
     if (input.after) {
       where.push('(last_message_at < ? OR (last_message_at = ? AND id < ?))');
       params.push(input.after.last_message_at, input.after.last_message_at, input.after.id);
+    }
+    if (input.label) {
+      where.push('EXISTS (SELECT 1 FROM json_each(support_chats.labels) WHERE value = ?)');
+      params.push(input.label);
     }
     params.push(input.limit);
     return this.sql
@@ -224,11 +260,14 @@ export class SqliteChatStore implements ChatStore {
     chatId: ChatId,
     beforeSeq: number | null,
     limit: number,
+    audience: MessageAudience,
   ): Promise<MessagesSlice> {
     const rows = this.sql.all(
-      `SELECT * FROM support_messages WHERE chat_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT * FROM support_messages WHERE chat_id = ? AND seq < ? AND internal <= ?
+       ORDER BY seq DESC LIMIT ?`,
       chatId,
       beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      audience === 'operator' ? 1 : 0,
       limit + 1,
     );
     return {
@@ -237,11 +276,18 @@ export class SqliteChatStore implements ChatStore {
     };
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice> {
+  async messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice> {
     const rows = this.sql.all(
-      'SELECT * FROM support_messages WHERE chat_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
+      `SELECT * FROM support_messages WHERE chat_id = ? AND seq > ? AND internal <= ?
+       ORDER BY seq ASC LIMIT ?`,
       chatId,
       afterSeq,
+      audience === 'operator' ? 1 : 0,
       limit + 1,
     );
     return { messages: rows.slice(0, limit).map(toMessage), has_more: rows.length > limit };
@@ -257,7 +303,7 @@ export class SqliteChatStore implements ChatStore {
       const chat = toChat(row);
       const count = this.sql.run(
         `UPDATE support_messages SET read_at = ?, updated_at = ?
-         WHERE chat_id = ? AND sender_type = 'admin' AND read_at IS NULL AND seq <= ?`,
+         WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND read_at IS NULL AND seq <= ?`,
         now,
         now,
         chatId,
@@ -281,7 +327,7 @@ export class SqliteChatStore implements ChatStore {
       if (!row) return { claimed: false, reason: 'not_found', chat: null };
       const chat = toChat(row);
       const newest = this.sql.one(
-        `SELECT seq, read_at FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND seq <= ?
+        `SELECT seq, read_at FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND seq <= ?
          ORDER BY seq DESC LIMIT 1`,
         chatId,
         upToSeq,
@@ -295,7 +341,7 @@ export class SqliteChatStore implements ChatStore {
       this.sql.run('UPDATE support_chats SET notified_seq = ? WHERE id = ?', upToSeq, chatId);
       const unread = this.sql
         .all(
-          `SELECT * FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND read_at IS NULL
+          `SELECT * FROM support_messages WHERE chat_id = ? AND sender_type = 'admin' AND internal = 0 AND read_at IS NULL
            AND seq <= ? ORDER BY seq`,
           chatId,
           upToSeq,
@@ -303,6 +349,41 @@ export class SqliteChatStore implements ChatStore {
         .map(toMessage);
       return { claimed: true, chat: { ...chat, notified_seq: upToSeq }, unread };
     });
+  }
+
+  // ---- mentions ----
+
+  async recordMentions(note: SupportMessage): Promise<void> {
+    this.sql.tx(() => this.mentions.record(note));
+  }
+
+  async mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]> {
+    return this.mentions.list(operatorId, limit);
+  }
+
+  async markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number> {
+    return this.mentions.markSeen(operatorId, chatId, now);
+  }
+
+  // ---- canned replies ----
+
+  async listCanned(ownerId: OperatorId): Promise<CannedResponse[]> {
+    return this.canned.list(ownerId);
+  }
+  async getCanned(id: string): Promise<CannedResponse | null> {
+    return this.canned.get(id);
+  }
+  async insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'> {
+    return this.canned.insert(record);
+  }
+  async updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null> {
+    return this.sql.tx(() => this.canned.update(id, update));
+  }
+  async deleteCanned(id: string): Promise<boolean> {
+    return this.canned.delete(id);
   }
 
   // ---- attachments ----

@@ -6,6 +6,7 @@ import {
   type AttachmentId,
   type ChatId,
   type MessageId,
+  type NoteMention,
   type OperatorId,
   type SupportChat,
   type SupportChatListItem,
@@ -24,7 +25,10 @@ import type {
 import { OperatorAccounts } from './operators.ts';
 import { decodeCursor, encodeCursor, messagePreview, toListItem } from './projections.ts';
 import { attachmentClaim, publicAttachment } from './rules.ts';
-import type { AttachmentRecord, ChatRecord, ChatStore } from './store.ts';
+import { CannedReplies } from './canned.ts';
+import { ChatLabels } from './labels.ts';
+import { mentionedOperators } from './mentions.ts';
+import type { AttachmentRecord, ChatRecord, ChatStore, MessageAudience } from './store.ts';
 
 /** Publishes a fact once the write that made it is durable (bus.publishDurable in production). */
 export interface EventPublisher {
@@ -52,12 +56,18 @@ export class ChatDomain {
 
   /** Operator accounts: sign-in, creation, updates, the bootstrapped admin. */
   readonly operators: OperatorAccounts;
+  /** Team and personal canned replies. */
+  readonly canned: CannedReplies;
+  /** The label set and chats' labels. */
+  readonly labels: ChatLabels;
 
   constructor(deps: { store: ChatStore; events: EventPublisher; clock?: Clock }) {
     this.store = deps.store;
     this.events = deps.events;
     this.clock = deps.clock ?? systemClock;
     this.operators = new OperatorAccounts({ ...deps, clock: this.clock });
+    this.canned = new CannedReplies({ store: this.store, clock: this.clock });
+    this.labels = new ChatLabels({ store: this.store, clock: this.clock, events: this.events });
   }
 
   private nowIso(): string {
@@ -98,7 +108,7 @@ export class ChatDomain {
       user_id: req.visitor.user_id,
       now: this.nowIso(),
     });
-    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    const page = await this.store.messagesBefore(chat.id, null, req.limit, 'visitor');
     return {
       id: chat.id,
       messages: page.messages,
@@ -165,6 +175,23 @@ export class ChatDomain {
         event: 'only on system messages',
       });
     }
+    if (req.internal && req.sender_type !== 'admin') {
+      throw new AppError('forbidden', 'Only operators write internal notes');
+    }
+    if (req.internal && req.attachment_ids.length > 0) {
+      throw new AppError('bad_request', 'Invalid request: internal notes carry text only', {
+        attachment_ids: 'not on internal notes',
+      });
+    }
+    const internal = req.internal
+      ? {
+          mentions: mentionedOperators(
+            req.content,
+            await this.store.listOperators(),
+            req.sender_id,
+          ),
+        }
+      : undefined;
     const attachmentIds = [...new Set(req.attachment_ids)];
     const attachments: AttachmentRecord[] = [];
     for (const id of attachmentIds) {
@@ -187,6 +214,7 @@ export class ChatDomain {
       client_id: req.client_id,
       attachment_ids: attachmentIds,
       ...(req.event ? { event: req.event } : {}),
+      ...(internal ? { internal } : {}),
       preview: messagePreview(req.content, attachments),
       unarchive: req.sender_type === 'user',
       now: this.nowIso(),
@@ -197,6 +225,8 @@ export class ChatDomain {
         attachment_ids: result.reason,
       });
     }
+    // Before the broadcast, so a colleague told of the mention finds it in their Mentions view.
+    if (result.message.internal) await this.store.recordMentions(result.message);
     if (result.duplicate) {
       if (!result.published) await this.publishMessage(result.message, toListItem(result.chat));
       return { message: result.message, duplicate: true };
@@ -272,15 +302,21 @@ export class ChatDomain {
     return chat;
   }
 
-  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number) {
+  /** Internal notes only for `operator` readers: the visitor's paths never ask for them. */
+  async messagesAfter(chatId: ChatId, afterSeq: number, limit: number, audience: MessageAudience) {
     const chat = await this.requireChat(chatId);
-    const page = await this.store.messagesAfter(chatId, afterSeq, limit);
+    const page = await this.store.messagesAfter(chatId, afterSeq, limit, audience);
     return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
   }
 
-  async messagesBefore(chatId: ChatId, beforeSeq: number, limit: number) {
+  async messagesBefore(
+    chatId: ChatId,
+    beforeSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ) {
     const chat = await this.requireChat(chatId);
-    const page = await this.store.messagesBefore(chatId, beforeSeq, limit);
+    const page = await this.store.messagesBefore(chatId, beforeSeq, limit, audience);
     return { messages: page.messages, has_more: page.has_more, last_seq: chat.last_seq };
   }
 
@@ -295,6 +331,7 @@ export class ChatDomain {
       archived: req.archived,
       after,
       limit: req.limit + 1,
+      ...(req.label ? { label: req.label } : {}),
     });
     const page = rows.slice(0, req.limit);
     const last = page.at(-1);
@@ -314,7 +351,7 @@ export class ChatDomain {
   async adminChat(req: RpcRequestParsed<'chat.rpc.admin_chat'>): Promise<AdminSupportChat> {
     let chat = await this.requireChat(req.chat_id);
     if (req.viewer) chat = await this.markViewedChat(chat, req.viewer);
-    const page = await this.store.messagesBefore(chat.id, null, req.limit);
+    const page = await this.store.messagesBefore(chat.id, null, req.limit, 'operator');
     return {
       id: chat.id,
       user_id: chat.user_id,
@@ -330,6 +367,12 @@ export class ChatDomain {
     };
   }
 
+  /** The notes mentioning the operator, newest first; unread until they open the chat. */
+  async mentionsOf(operatorId: OperatorId, limit: number): Promise<NoteMention[]> {
+    const entries = await this.store.mentionsOf(operatorId, limit);
+    return entries.map((e) => ({ chat_id: e.note.chat_id, note: e.note, seen_at: e.seen_at }));
+  }
+
   /** The operator is looking at the chat: its visitor messages so far are no longer unread. */
   async markViewed(req: RpcRequestParsed<'chat.rpc.mark_viewed'>): Promise<SupportChatListItem> {
     const chat = await this.requireChat(req.chat_id);
@@ -339,6 +382,7 @@ export class ChatDomain {
   private async markViewedChat(chat: ChatRecord, viewer: OperatorId): Promise<ChatRecord> {
     const now = this.nowIso();
     const viewed = (await this.store.markViewed(chat.id, now)) ?? chat;
+    await this.store.markMentionsSeen(viewer, chat.id, now);
     await this.events.publish(
       'chat.evt.chat_viewed',
       { chat_id: viewed.id, operator_id: viewer, viewed_at: now, chat: toListItem(viewed) },

@@ -48,6 +48,7 @@ export function toListItem(chat: ChatRecord): SupportChatListItem {
     last_message_at: chat.last_message_at,
     last_message_preview: chat.last_message_preview,
     last_message_sender: chat.last_message_sender,
+    labels: chat.labels,
     message_count: chat.message_count,
     unread: unreadForAdmin(chat),
     archived: chat.archived_at !== null,

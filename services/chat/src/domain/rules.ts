@@ -78,9 +78,10 @@ export function countsInList(senderType: SenderType): boolean {
 /** The chat's list summary after a message is appended (a system line leaves it as it was). */
 export function listSummaryAfter(
   chat: Pick<ChatRecord, 'message_count' | 'last_message_preview' | 'last_message_sender'>,
-  message: Pick<NewMessage, 'sender_type' | 'preview'>,
+  message: Pick<NewMessage, 'sender_type' | 'preview' | 'internal'>,
 ): Pick<ChatRecord, 'message_count' | 'last_message_preview' | 'last_message_sender'> {
-  if (!countsInList(message.sender_type)) {
+  // Internal notes stay out of the preview and count too: the list shows the visitor's conversation.
+  if (!countsInList(message.sender_type) || message.internal) {
     return {
       message_count: chat.message_count,
       last_message_preview: chat.last_message_preview,

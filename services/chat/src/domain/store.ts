@@ -1,5 +1,7 @@
 import type {
   Attachment,
+  CannedResponse,
+  Label,
   AttachmentId,
   ChatId,
   ClientId,
@@ -51,6 +53,8 @@ export interface ChatRecord {
   read_up_to_seq: number;
   /** The unread-reply email was claimed up to this seq. */
   notified_seq: number;
+  /** Label ids, in the order set. */
+  labels: string[];
 }
 
 export interface AttachmentRecord extends Attachment {
@@ -77,6 +81,11 @@ export interface NewMessage {
   attachment_ids: AttachmentId[];
   /** System messages: what the line records, stored beside the English content. */
   event?: SystemEvent;
+  /**
+   * An internal note: takes the next seq like any message but leaves the chat's list summary
+   * (preview, count, last sender, last_message_at) and the visitor's read/unread state alone.
+   */
+  internal?: { mentions: OperatorId[] };
   /** Preview for the chat list (already truncated by the domain). */
   preview: string;
   /** Clear archived_at in the same write (a visitor's message reactivates the chat). */
@@ -104,6 +113,9 @@ export type AppendError =
   | { error: 'chat_not_found' }
   | { error: 'attachment_invalid'; attachment_id: AttachmentId; reason: string };
 
+/** Who reads: a visitor never gets internal notes; operators get everything. */
+export type MessageAudience = 'visitor' | 'operator';
+
 export interface MessagesSlice {
   messages: SupportMessage[];
   has_more: boolean;
@@ -121,6 +133,12 @@ export type NotifyClaimOutcome =
       reason: NotifyClaimReason;
       chat: ChatRecord | null;
     };
+
+export interface MentionEntry {
+  note: SupportMessage;
+  /** Null until the mentioned operator opened the chat. */
+  seen_at: string | null;
+}
 
 export interface ChatStore {
   readonly kind: 'sqlite' | 'mongo';
@@ -151,7 +169,16 @@ export interface ChatStore {
     archived: boolean;
     after: ChatListCursor | null;
     limit: number;
+    /** Only chats carrying this label id. */
+    label?: string;
   }): Promise<ChatRecord[]>;
+  /** Replaces the chat's labels (ids of existing labels); null when the chat does not exist. */
+  setChatLabels(chatId: ChatId, labels: string[], now: string): Promise<ChatRecord | null>;
+  listLabels(): Promise<Label[]>;
+  /** 'name_taken' when a label of that name (case-insensitive) exists. */
+  insertLabel(label: Label): Promise<Label | 'name_taken'>;
+  /** Removes the label and takes it off every chat; true when it existed. */
+  deleteLabel(id: string): Promise<boolean>;
   /**
    * Archives (archived_at = now, kept if already archived) or unarchives (archived_at = null).
    * `changed` says whether the state flipped. Null when the chat does not exist.
@@ -176,10 +203,23 @@ export interface ChatStore {
   markPublished(messageId: MessageId): Promise<void>;
   /** Messages whose event was never confirmed published (created at or before createdBefore when given), oldest first. */
   unpublishedMessages(limit: number, createdBefore: string | null): Promise<SupportMessage[]>;
-  /** The newest messages with seq < beforeSeq (all when null), returned in ascending seq. */
-  messagesBefore(chatId: ChatId, beforeSeq: number | null, limit: number): Promise<MessagesSlice>;
-  /** Messages with seq > afterSeq, ascending. */
-  messagesAfter(chatId: ChatId, afterSeq: number, limit: number): Promise<MessagesSlice>;
+  /**
+   * The newest messages with seq < beforeSeq (all when null), returned in ascending seq.
+   * Internal notes only when `audience` is 'operator' (the limit counts what is returned).
+   */
+  messagesBefore(
+    chatId: ChatId,
+    beforeSeq: number | null,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice>;
+  /** Messages with seq > afterSeq, ascending; notes as for messagesBefore. */
+  messagesAfter(
+    chatId: ChatId,
+    afterSeq: number,
+    limit: number,
+    audience: MessageAudience,
+  ): Promise<MessagesSlice>;
   /**
    * The visitor read everything: read_at = now on every unread admin message, read_up_to_seq =
    * last_seq, in one atomic step. Returns how many messages it marked.
@@ -194,6 +234,27 @@ export interface ChatStore {
    * sets notified_seq = upToSeq and returns the unread admin messages up to that seq.
    */
   notifyClaim(chatId: ChatId, upToSeq: number): Promise<NotifyClaimOutcome>;
+
+  // ---- mentions in internal notes ----
+  /** Records who the note mentions (its `mentions`); recording a note again changes nothing. */
+  recordMentions(note: SupportMessage): Promise<void>;
+  /** The notes mentioning the operator, newest first, each with when they opened its chat since. */
+  mentionsOf(operatorId: OperatorId, limit: number): Promise<MentionEntry[]>;
+  /** The operator opened the chat: its mentions of them are seen. Returns how many changed. */
+  markMentionsSeen(operatorId: OperatorId, chatId: ChatId, now: string): Promise<number>;
+
+  // ---- canned replies ----
+  /** Team replies and the owner's personal ones, by shortcut. */
+  listCanned(ownerId: OperatorId): Promise<CannedResponse[]>;
+  getCanned(id: string): Promise<CannedResponse | null>;
+  /** 'shortcut_taken' when the same scope and owner already has this shortcut (case-insensitive). */
+  insertCanned(record: CannedResponse): Promise<CannedResponse | 'shortcut_taken'>;
+  updateCanned(
+    id: string,
+    update: { shortcut?: string; title?: string; content?: string; updated_at: string },
+  ): Promise<CannedResponse | 'shortcut_taken' | null>;
+  /** True when it existed. */
+  deleteCanned(id: string): Promise<boolean>;
 
   // ---- attachments (metadata; bytes live in an AttachmentBlobs) ----
   insertAttachment(record: AttachmentRecord): Promise<void>;

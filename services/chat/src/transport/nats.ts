@@ -2,6 +2,7 @@ import { AppError } from '@parley/contracts/errors';
 import type { Bus } from '@parley/runtime';
 import type { EventPayload, EventSubject } from '@parley/contracts/nats';
 import type { ChatDomain, EventPublisher } from '../domain/chats.ts';
+import type { MessageAudience } from '../domain/store.ts';
 import type { ChatMetrics } from '../metrics.ts';
 
 const QUEUE = 'chat';
@@ -71,18 +72,27 @@ export function serveChatRpc(
     serve('chat.rpc.mark_read', (req) => domain.markRead(req.chat_id), q),
     serve(
       'chat.rpc.messages_after',
-      (req) => domain.messagesAfter(req.chat_id, req.after_seq, req.limit),
+      (req) => domain.messagesAfter(req.chat_id, req.after_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve(
       'chat.rpc.messages_before',
-      (req) => domain.messagesBefore(req.chat_id, req.before_seq, req.limit),
+      (req) => domain.messagesBefore(req.chat_id, req.before_seq, req.limit, audienceOf(req)),
       q,
     ),
     serve('chat.rpc.list_chats', (req) => domain.listChats(req), q),
     serve('chat.rpc.chat_summary', (req) => domain.chatSummary(req.chat_id), q),
     serve('chat.rpc.admin_chat', (req) => domain.adminChat(req), q),
+    serve('chat.rpc.mentions', (req) => domain.mentionsOf(req.operator_id, req.limit), q),
     serve('chat.rpc.mark_viewed', (req) => domain.markViewed(req), q),
+    serve('chat.rpc.canned_list', (req) => domain.canned.list(req), q),
+    serve('chat.rpc.canned_create', (req) => domain.canned.create(req), q),
+    serve('chat.rpc.canned_update', (req) => domain.canned.update(req), q),
+    serve('chat.rpc.canned_delete', (req) => domain.canned.delete(req), q),
+    serve('chat.rpc.label_list', () => domain.labels.list(), q),
+    serve('chat.rpc.label_create', (req) => domain.labels.create(req), q),
+    serve('chat.rpc.label_delete', (req) => domain.labels.delete(req.id), q),
+    serve('chat.rpc.set_chat_labels', (req) => domain.labels.setOnChat(req.chat_id, req.labels), q),
     serve('chat.rpc.archive', (req) => domain.setArchived(req.chat_id, true), q),
     serve('chat.rpc.unarchive', (req) => domain.setArchived(req.chat_id, false), q),
     serve(
@@ -108,6 +118,11 @@ export function serveChatRpc(
       await inFlight.idle();
     },
   };
+}
+
+/** Notes are served only when the caller (the gateway, for an operator) asks for them. */
+function audienceOf(req: { include_internal?: boolean | undefined }): MessageAudience {
+  return req.include_internal ? 'operator' : 'visitor';
 }
 
 export interface ChatRpcServer {

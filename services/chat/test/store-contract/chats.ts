@@ -178,7 +178,7 @@ export function messageCases(kit: ContractKit): void {
       message_count: 1,
       last_seq: 4,
     });
-    const history = await ctx.domain.messagesBefore(chat.id, 10, 10);
+    const history = await ctx.domain.messagesBefore(chat.id, 10, 10, 'operator');
     expect(history.messages.map((m) => m.event ?? null)).toEqual([
       null,
       { kind: 'joined', operator_name: 'Anna' },
@@ -216,7 +216,7 @@ export function messageCases(kit: ContractKit): void {
     const again = await send(ctx, chat.id, 'once (resent)', { client_id: cid });
     expect(again.duplicate).toBe(true);
     expect(again.message).toEqual(first.message);
-    const page = await ctx.domain.messagesAfter(chat.id, 0, 100);
+    const page = await ctx.domain.messagesAfter(chat.id, 0, 100, 'operator');
     expect(page.messages).toHaveLength(1);
     expect(page.last_seq).toBe(1);
     expect(ctx.events.of('chat.evt.message_created')).toHaveLength(1);
@@ -275,7 +275,7 @@ export function concurrencyAndPagingCases(kit: ContractKit): void {
     );
     const seqs = results.map((r) => r.message.seq).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const stored = await a.domain.messagesAfter(chat.id, 0, 1000);
+    const stored = await a.domain.messagesAfter(chat.id, 0, 1000, 'operator');
     expect(stored.messages.map((m) => m.seq)).toEqual(seqs);
     expect(new Set(stored.messages.map((m) => m.id)).size).toBe(50);
     expect(stored.last_seq).toBe(50);
@@ -295,7 +295,7 @@ export function concurrencyAndPagingCases(kit: ContractKit): void {
       const both = dupes.filter((d) => d.message.client_id === cid);
       expect(both[0]!.message.id).toBe(both[1]!.message.id);
     }
-    const all = await b.domain.messagesAfter(chat.id, 0, 1000);
+    const all = await b.domain.messagesAfter(chat.id, 0, 1000, 'operator');
     expect(all.messages.map((m) => m.seq)).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
     expect((await a.domain.chatSummary(chat.id))!.message_count).toBe(75);
   });
@@ -305,19 +305,19 @@ export function concurrencyAndPagingCases(kit: ContractKit): void {
     const chat = await newChat(ctx);
     for (let i = 1; i <= 7; i++) await send(ctx, chat.id, `m${i}`);
     const seqs = (p: { messages: { seq: number }[] }) => p.messages.map((m) => m.seq);
-    let page = await ctx.domain.messagesBefore(chat.id, 8, 3);
+    let page = await ctx.domain.messagesBefore(chat.id, 8, 3, 'operator');
     expect([seqs(page), page.has_more, page.last_seq]).toEqual([[5, 6, 7], true, 7]);
-    page = await ctx.domain.messagesBefore(chat.id, 5, 3);
+    page = await ctx.domain.messagesBefore(chat.id, 5, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[2, 3, 4], true]);
-    page = await ctx.domain.messagesBefore(chat.id, 2, 3);
+    page = await ctx.domain.messagesBefore(chat.id, 2, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[1], false]);
-    page = await ctx.domain.messagesBefore(chat.id, 4, 3);
+    page = await ctx.domain.messagesBefore(chat.id, 4, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[1, 2, 3], false]);
-    page = await ctx.domain.messagesAfter(chat.id, 0, 3);
+    page = await ctx.domain.messagesAfter(chat.id, 0, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[1, 2, 3], true]);
-    page = await ctx.domain.messagesAfter(chat.id, 4, 3);
+    page = await ctx.domain.messagesAfter(chat.id, 4, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[5, 6, 7], false]);
-    page = await ctx.domain.messagesAfter(chat.id, 7, 3);
+    page = await ctx.domain.messagesAfter(chat.id, 7, 3, 'operator');
     expect([seqs(page), page.has_more]).toEqual([[], false]);
     const first = await ctx.domain.visitorChat(
       parse('chat.rpc.visitor_chat', {
@@ -326,7 +326,10 @@ export function concurrencyAndPagingCases(kit: ContractKit): void {
       }),
     );
     expect([seqs(first), first.has_more_before]).toEqual([[3, 4, 5, 6, 7], true]);
-    await expectAppError(ctx.domain.messagesAfter(randomUUID() as ChatId, 0, 3), 'not_found');
+    await expectAppError(
+      ctx.domain.messagesAfter(randomUUID() as ChatId, 0, 3, 'operator'),
+      'not_found',
+    );
   });
 }
 
@@ -401,7 +404,7 @@ export function archiveAndReadCases(kit: ContractKit): void {
       count: 2,
       up_to_seq: 3,
     });
-    const page = await ctx.domain.messagesAfter(chat.id, 0, 10);
+    const page = await ctx.domain.messagesAfter(chat.id, 0, 10, 'operator');
     expect(page.messages.map((m) => [m.sender_type, m.read_at !== null])).toEqual([
       ['user', false],
       ['admin', true],

@@ -301,7 +301,7 @@ export function attachmentCases(kit: ContractKit): void {
     );
     const withText = await send(ctx, chat.id, 'see notes', { attachment_ids: [text.id] });
     expect(withText.message.attachments.map((a) => a.id)).toEqual([text.id]);
-    expect((await ctx.domain.messagesAfter(chat.id, 0, 10)).messages).toHaveLength(2);
+    expect((await ctx.domain.messagesAfter(chat.id, 0, 10, 'operator')).messages).toHaveLength(2);
 
     // Uploads never sent are removed after the TTL; sent ones stay.
     const day = 24 * 3600 * 1000;

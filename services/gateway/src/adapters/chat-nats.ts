@@ -27,7 +27,12 @@ export function createChatPort(rpc: Rpc): ChatPort {
       const owner = await rpc('chat.rpc.chat_owner', { chat_id: chatId });
       return owner?.user_id ?? null;
     },
-    fetchAfter: (chatId, afterSeq, limit) =>
-      rpc('chat.rpc.messages_after', { chat_id: chatId, after_seq: afterSeq, limit }),
+    fetchAfter: (chatId, afterSeq, limit, includeInternal) =>
+      rpc('chat.rpc.messages_after', {
+        chat_id: chatId,
+        after_seq: afterSeq,
+        limit,
+        include_internal: includeInternal,
+      }),
   };
 }

@@ -54,11 +54,16 @@ function fakeChat(lastSeq: number) {
   };
 }
 
-function delivery(lastSeq: number | null, chat: ReturnType<typeof fakeChat>) {
+function delivery(
+  lastSeq: number | null,
+  chat: ReturnType<typeof fakeChat>,
+  includeInternal = false,
+) {
   const sent: number[] = [];
   const gapErrors: unknown[] = [];
   const sub = new ChatDelivery(chatId, lastSeq, {
     fetchAfter: chat.fetchAfter,
+    includeInternal,
     emit: (m) => sent.push(m.seq),
     onGapError: (err) => gapErrors.push(err),
   });
@@ -75,6 +80,21 @@ describe('ChatDelivery', () => {
     expect(chat.calls).toEqual([]);
   });
 
+  it('never emits an internal note to a visitor, and takes its seq as passed', async () => {
+    const chat = fakeChat(3);
+    const visitor = delivery(1, chat);
+    const operator = delivery(1, chat, true);
+    const note = { ...msg(2), sender_type: 'admin' as const, internal: true as const };
+    for (const d of [visitor, operator]) {
+      await d.sub.deliverLive(note);
+      await d.sub.deliverLive(msg(3));
+    }
+    expect(visitor.sent).toEqual([3]);
+    expect(operator.sent).toEqual([2, 3]);
+    // The note's seq counted as passed: no gap fill for the message after it.
+    expect(chat.calls).toEqual([]);
+  });
+
   it('fills a gap before a live message from the chat service', async () => {
     const chat = fakeChat(5);
     const { sub, sent } = delivery(1, chat);
@@ -87,6 +107,7 @@ describe('ChatDelivery', () => {
     const chat = fakeChat(5);
     const failing = new ChatDelivery(chatId, 1, {
       fetchAfter: () => Promise.reject(new Error('chat down')),
+      includeInternal: false,
       emit: (m) => sent.push(m.seq),
       onGapError: (err) => errors.push(err),
     });

@@ -5,6 +5,8 @@ export type FetchAfter = (
   chatId: ChatId,
   afterSeq: number,
   limit: number,
+  /** Operators' subscriptions include internal notes; a visitor's never do. */
+  includeInternal: boolean,
 ) => Promise<{ messages: SupportMessage[]; has_more: boolean; last_seq: number }>;
 
 /** Largest page asked for while filling a gap. */
@@ -12,6 +14,8 @@ const GAP_PAGE = 1000;
 
 export interface DeliveryPorts {
   fetchAfter: FetchAfter;
+  /** True for an operator's connection: internal notes go out too. */
+  includeInternal: boolean;
   /** Sends one message to the client. */
   emit(message: SupportMessage): void;
   /** A gap could not be filled; the live message goes out anyway. */
@@ -54,6 +58,11 @@ export class ChatDelivery {
   deliverNow(message: SupportMessage): void {
     if (!this.active) return;
     if (this.lastSeq !== null && message.seq <= this.lastSeq) return;
+    // The last gate before a visitor's socket: a note is skipped (its seq counts as passed).
+    if (message.internal && !this.ports.includeInternal) {
+      this.lastSeq = message.seq;
+      return;
+    }
     this.ports.emit(message);
     this.lastSeq = message.seq;
   }
@@ -77,6 +86,7 @@ export class ChatDelivery {
         this.chatId,
         from,
         Math.min(GAP_PAGE, beforeSeq - 1 - from),
+        this.ports.includeInternal,
       );
       for (const m of page.messages) if (m.seq < beforeSeq) this.deliverNow(m);
       if (this.lastSeq === from) return; // nothing newer stored: give up on the gap
@@ -89,7 +99,12 @@ export class ChatDelivery {
    */
   resume(afterSeq: number, max: number, announce: (r: ResumeResult) => void): Promise<void> {
     return this.enqueue(async () => {
-      const page = await this.ports.fetchAfter(this.chatId, afterSeq, max);
+      const page = await this.ports.fetchAfter(
+        this.chatId,
+        afterSeq,
+        max,
+        this.ports.includeInternal,
+      );
       if (!this.active) return;
       if (page.has_more || afterSeq > page.last_seq) {
         this.lastSeq = page.last_seq;

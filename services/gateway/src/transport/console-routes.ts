@@ -2,6 +2,7 @@ import type express from 'express';
 import type { Request } from 'express';
 import { AppError } from '@parley/contracts/errors';
 import { ChatId, OperatorId, UserId, type Operator } from '@parley/contracts/models';
+import { CannedResponseId } from '@parley/contracts/canned';
 import * as http from '@parley/contracts/http';
 import type { Logger } from '@parley/runtime';
 import type { ChatAccess } from '../domain/access.ts';
@@ -22,6 +23,58 @@ export function consoleRoutes(api: express.Router, deps: ConsoleDeps): void {
   chatRoutes(api, deps);
   accountRoutes(api, deps);
   routingRoutes(api, deps);
+  cannedRoutes(api, deps);
+  labelRoutes(api, deps);
+}
+
+/** Labels: admins manage the set, any operator labels a chat. */
+function labelRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators, admins } = deps.guards;
+  route(api, routes.listLabels, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.label_list', {}));
+  });
+  route(api, routes.createLabel, admins, async (req, res) => {
+    const body = parse(http.CreateLabelBody, req.body, 'body');
+    res.status(201).json(await rpc('chat.rpc.label_create', body));
+  });
+  route(api, routes.deleteLabel, admins, async (req, res) => {
+    const id = parse(CannedResponseId, req.params.id, 'label id');
+    await rpc('chat.rpc.label_delete', { id });
+    res.status(204).end();
+  });
+  route(api, routes.setChatLabels, operators, async (req, res) => {
+    const body = parse(http.SetChatLabelsBody, req.body, 'body');
+    res.json(
+      await rpc('chat.rpc.set_chat_labels', { chat_id: chatIdParam(req), labels: body.labels }),
+    );
+  });
+}
+
+/** Canned replies: the chat service applies the team/personal rights for the acting operator. */
+function cannedRoutes(api: express.Router, deps: ConsoleDeps): void {
+  const { rpc } = deps;
+  const { operators } = deps.guards;
+  const idParam = (req: Request) => parse(CannedResponseId, req.params.id, 'canned reply id');
+  route(api, routes.listCanned, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.canned_list', { actor: actorOf(operatorOf(res)) }));
+  });
+  route(api, routes.createCanned, operators, async (req, res) => {
+    const body = parse(http.CreateCannedBody, req.body, 'body');
+    res
+      .status(201)
+      .json(await rpc('chat.rpc.canned_create', { actor: actorOf(operatorOf(res)), body }));
+  });
+  route(api, routes.updateCanned, operators, async (req, res) => {
+    const id = idParam(req);
+    const update = parse(http.UpdateCannedBody, req.body, 'body');
+    res.json(await rpc('chat.rpc.canned_update', { actor: actorOf(operatorOf(res)), id, update }));
+  });
+  route(api, routes.deleteCanned, operators, async (req, res) => {
+    const id = idParam(req);
+    await rpc('chat.rpc.canned_delete', { actor: actorOf(operatorOf(res)), id });
+    res.status(204).end();
+  });
 }
 
 function loginRoute(api: express.Router, deps: ConsoleDeps): void {
@@ -61,6 +114,7 @@ function chatRoutes(api: express.Router, deps: ConsoleDeps): void {
       archived: query.archived === 'true',
       cursor: query.cursor ?? null,
       limit: query.limit,
+      ...(query.label ? { label: query.label } : {}),
     });
     if (page.next_cursor) res.setHeader(http.NEXT_CURSOR_HEADER, page.next_cursor);
     res.json(page.items);
@@ -81,7 +135,26 @@ function chatRoutes(api: express.Router, deps: ConsoleDeps): void {
 
   route(api, routes.chatMessages, operators, async (req, res) => {
     const query = parse(http.MessagesQuery, queryOf(req), 'query');
-    res.json(await messagesPage(rpc, chatIdParam(req), query));
+    res.json(await messagesPage(rpc, chatIdParam(req), query, 'operator'));
+  });
+
+  route(api, routes.sendNote, operators, async (req, res) => {
+    const chatId = chatIdParam(req);
+    const body = parse(http.SendNoteBody, req.body, 'body');
+    // Any operator may annotate any chat they can open, assigned or not.
+    const result = await rpc('chat.rpc.send_message', {
+      chat_id: chatId,
+      content: body.content,
+      client_id: body.client_id,
+      attachment_ids: [],
+      internal: true,
+      ...senderOf(operatorOf(res)),
+    });
+    res.status(result.duplicate ? 200 : 201).json(result);
+  });
+
+  route(api, routes.mentions, operators, async (_req, res) => {
+    res.json(await rpc('chat.rpc.mentions', { operator_id: operatorOf(res).operator_id }));
   });
 
   route(api, routes.sendMessage, operators, async (req, res) => {

@@ -1,5 +1,6 @@
 import { WsCloseCode } from '@parley/contracts/errors';
 import type { EventPayload, EventSubject } from '@parley/contracts/nats';
+import type { OperatorId, SupportMessage } from '@parley/contracts/models';
 import type { ServerFrame } from '@parley/contracts/ws';
 import type { Bus, Logger } from '@parley/runtime';
 import type { Channels } from '../domain/channels.ts';
@@ -33,6 +34,21 @@ const toChat = (
   for (const conn of assignee) if (!skip?.(conn)) sendToOperatorChannel(ctx.sender, conn, frame);
 };
 
+/** A note's `mention` frame on each mentioned colleague's own operator channel. */
+const mentionFrames = (ctx: FanoutContext, note: SupportMessage) => {
+  const author = { id: (note.sender_id ?? '') as OperatorId, name: note.sender_name ?? '' };
+  for (const operatorId of note.mentions ?? []) {
+    for (const conn of ctx.channels.operatorChannel(operatorId)) {
+      sendToOperatorChannel(ctx.sender, conn, {
+        type: 'mention',
+        chat_id: note.chat_id,
+        note,
+        author,
+      });
+    }
+  }
+};
+
 /** Which NATS event becomes which frames, for whom. */
 export const fanout: FanoutTable = {
   'chat.evt.message_created': ({ message, chat }, ctx) => {
@@ -40,6 +56,7 @@ export const fanout: FanoutTable = {
     for (const conn of subscribers) void conn.chats.get(message.chat_id)?.deliverLive(message);
     const frame: ServerFrame = { type: 'new_message', chat_id: message.chat_id, message };
     for (const conn of assignee) sendToOperatorChannel(ctx.sender, conn, frame);
+    if (message.internal) mentionFrames(ctx, message);
     if (message.sender_type === 'user') {
       toAdmins(ctx, {
         type: 'new_user_message',
@@ -62,6 +79,7 @@ export const fanout: FanoutTable = {
   },
   'chat.evt.chat_viewed': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.chat_archived': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
+  'chat.evt.chat_labels_changed': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.chat_unarchived': ({ chat }, ctx) => toAdmins(ctx, { type: 'chat_updated', chat }),
   'chat.evt.operator_changed': ({ operator }, ctx) => {
     ctx.authenticator.accountChanged(operator);

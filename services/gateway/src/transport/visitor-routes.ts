@@ -41,12 +41,16 @@ export async function messagesPage(
   rpc: Rpc,
   chatId: ChatId,
   query: http.MessagesQuery,
+  /** Operators read internal notes too; visitors never. */
+  reader: 'visitor' | 'operator',
 ): Promise<http.MessagesPage> {
+  const includeInternal = reader === 'operator';
   if (query.after_seq !== undefined) {
     return rpc('chat.rpc.messages_after', {
       chat_id: chatId,
       after_seq: query.after_seq,
       limit: query.limit,
+      include_internal: includeInternal,
     });
   }
   let beforeSeq = query.before_seq;
@@ -59,6 +63,7 @@ export async function messagesPage(
     chat_id: chatId,
     before_seq: beforeSeq,
     limit: query.limit,
+    include_internal: includeInternal,
   });
 }
 
@@ -207,7 +212,7 @@ function visitorChatRoutes(api: express.Router, deps: RouteDeps): void {
 
   route(api, routes.messages, guards.visitors, async (req, res) => {
     const query = parse(http.MessagesQuery, queryOf(req), 'query');
-    res.json(await messagesPage(rpc, await chatIdOf(res), query));
+    res.json(await messagesPage(rpc, await chatIdOf(res), query, 'visitor'));
   });
 
   route(api, routes.sendMessage, guards.visitors, async (req, res) => {

@@ -100,6 +100,8 @@ export function createFrameHandler(deps: FrameDeps) {
             content: frame.content,
             client_id: frame.client_id,
             attachment_ids: frame.attachment_ids,
+            // The chat service refuses a note from anyone but an operator (forbidden).
+            ...(frame.internal ? { internal: true } : {}),
             ...senderOf(conn.principal),
           });
           send(conn, {

@@ -68,6 +68,7 @@ export function createSubscriptions(deps: FrameDeps) {
     unsubscribeChat(conn, chatId);
     const sub = new ChatDelivery(chatId, afterSeq ?? null, {
       fetchAfter: deps.fetchAfter,
+      includeInternal: conn.principal.kind === 'operator',
       emit: (message) => send(conn, { type: 'new_message', chat_id: chatId, message }),
       onGapError: (err) =>
         deps.log.warn({ err, chat: chatId }, 'gap fill failed; delivering the live message'),

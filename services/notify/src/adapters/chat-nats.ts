@@ -13,7 +13,7 @@ export function natsChatPort(bus: Bus): ChatPort {
           after_seq: after,
           limit: 200,
         });
-        if (page.messages.some((m) => m.sender_type === 'admin')) return true;
+        if (page.messages.some((m) => m.sender_type === 'admin' && !m.internal)) return true;
         const last = page.messages.at(-1);
         if (!page.has_more || !last) return false;
         after = last.seq;

@@ -168,6 +168,16 @@ describe('Notifier scheduling', () => {
     expect(await scheduler.pendingFor(chatId)).toHaveLength(1);
   });
 
+  it('schedules no email for an internal note, and a note does not supersede a reply', async () => {
+    const { scheduler, post } = setup();
+    await post(msg(1, 'user'));
+    expect(await post({ ...msg(2, 'admin'), internal: true })).toBe('ignored');
+    expect(await scheduler.pendingFor(chatId)).toHaveLength(0);
+    expect(await post(msg(3, 'admin'))).toBe('scheduled');
+    expect(await post({ ...msg(4, 'admin'), internal: true })).toBe('ignored');
+    expect((await scheduler.pendingFor(chatId)).map((j) => j.data.up_to_seq)).toEqual([3]);
+  });
+
   it('cancels the pending job when the visitor reads the chat', async () => {
     const { scheduler, notifier, post } = setup();
     await post(msg(2, 'admin'));

@@ -51,7 +51,8 @@ export class Notifier {
     event: EventPayload<'chat.evt.message_created'>,
   ): Promise<'scheduled' | 'covered' | 'ignored'> {
     const { message, chat } = event;
-    if (message.sender_type !== 'admin' || chat.archived) return 'ignored';
+    // Internal notes never reach the visitor, so they never make an email either.
+    if (message.sender_type !== 'admin' || message.internal || chat.archived) return 'ignored';
     const pending = await this.scheduler.pendingFor(message.chat_id);
     const plan = planForReply(pending, message, this.settings.delayMs);
     if (!plan.create) return 'covered';
