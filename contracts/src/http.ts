@@ -290,7 +290,41 @@ export const OperatorsPresenceResponse = /* @__PURE__ */ z.array(OperatorPresenc
 export const SessionResponse = /* @__PURE__ */ z.nullable(RoutingSession);
 
 // ---- online visitors & invitations ----
+/** The whole list: kept for older consoles; the gateway assembles it from pages. */
 export const OnlineVisitorsResponse = /* @__PURE__ */ z.array(OnlineVisitor);
+/**
+ * Query of GET /api/visitors/page: one page of the visitors browsing now. `q` matches name,
+ * email, current page (URL or title), country and visitor id, case-insensitively; `filter` keeps those in a
+ * chat or those only browsing.
+ */
+export const OnlineVisitorsQuery = /* @__PURE__ */ z.strictObject({
+  q: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string().check(wellFormed(), z.maxLength(200))),
+  filter: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.enum(['all', 'chatting', 'browsing', 'identified']),
+    'all',
+  ),
+  sort: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.enum(['newest', 'oldest', 'name', 'page']),
+    'newest',
+  ),
+  offset: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(0), z.lte(1_000_000)),
+    0,
+  ),
+  limit: /* @__PURE__ */ z._default(
+    /* @__PURE__ */ z.coerce.number().check(z.int(), z.gte(1), z.lte(100)),
+    50,
+  ),
+});
+export type OnlineVisitorsQuery = z.infer<typeof OnlineVisitorsQuery>;
+/** `total`: how many match the query (all pages); `online`: how many are browsing at all. */
+export const OnlineVisitorsPage = /* @__PURE__ */ z.object({
+  visitors: z.array(OnlineVisitor),
+  total: nonNegativeInt(),
+  online: nonNegativeInt(),
+  offset: nonNegativeInt(),
+});
+export type OnlineVisitorsPage = z.infer<typeof OnlineVisitorsPage>;
 export const InviteRequest = /* @__PURE__ */ z.strictObject({
   message: z.pipe(
     MessageContent,
@@ -409,6 +443,12 @@ export const consoleRoutes = {
   },
   close: { method: 'POST', path: '/api/routing/chats/:chat_id/close', response: RoutingSession },
   onlineVisitors: { method: 'GET', path: '/api/visitors/online', response: OnlineVisitorsResponse },
+  onlineVisitorsPage: {
+    method: 'GET',
+    path: '/api/visitors/page',
+    query: OnlineVisitorsQuery,
+    response: OnlineVisitorsPage,
+  },
   invite: {
     method: 'POST',
     path: '/api/visitors/:user_id/invite',

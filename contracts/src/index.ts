@@ -8,4 +8,5 @@ export * as jobs from './jobs.ts';
 export * as embed from './embed.ts';
 export * as attachments from './attachments.ts';
 export * from './text.ts';
+export * from './visitor-query.ts';
 export * from './canned.ts';

@@ -40,13 +40,17 @@ export const natsAccess: Record<NatsService, NatsServiceAccess> = {
   gateway: {
     requests: [
       ...rpcOf('chat').filter((s) => s !== 'chat.rpc.notify_claim'),
-      ...rpcOf('routing'),
+      // The whole online list in one reply is kept for older gateways only.
+      ...rpcOf('routing').filter((s) => s !== 'routing.rpc.online_visitors'),
       'notify.rpc.outbox_list',
       'notify.rpc.send_transcript',
     ],
     subscribes: [
       ...eventSubjects.filter((s) => s.startsWith('chat.evt.') && s !== 'chat.evt.visitor_updated'),
-      ...eventSubjects.filter((s) => s.startsWith('routing.evt.')),
+      ...eventSubjects.filter(
+        (s) => s.startsWith('routing.evt.') && s !== 'routing.evt.visitors_changed',
+      ),
+      'routing.presence.visitor',
       'gateway.typing',
     ],
     consumes: { TOKEN_REVOCATIONS: ['gateway.token_revoked'] },

@@ -32,6 +32,8 @@ import {
   CreateLabelBody,
   CreateOperatorRequest,
   MessagesPage,
+  OnlineVisitorsPage,
+  OnlineVisitorsQuery,
   UpdateOperatorRequest,
   VisitorProfileUpdate,
 } from './http.ts';
@@ -296,7 +298,16 @@ export const rpcCatalog = {
     request: z.extend(ChatRef, { actor: Actor }),
     response: RoutingSession,
   },
+  /** The whole list in one reply: kept for older gateways; it outgrows a NATS message. */
   'routing.rpc.online_visitors': { request: z.object({}), response: z.array(OnlineVisitor) },
+  'routing.rpc.online_visitors_page': {
+    request: OnlineVisitorsQuery,
+    response: OnlineVisitorsPage,
+  },
+  'routing.rpc.online_visitor': {
+    request: z.object({ user_id: UserId }),
+    response: z.nullable(OnlineVisitor),
+  },
   'routing.rpc.invite': {
     request: z.object({ operator_id: OperatorId, user_id: UserId, message: MessageContent }),
     response: z.object({ chat_id: ChatId, message: SupportMessage }),
@@ -379,12 +390,25 @@ export const eventCatalog = {
   }),
   'routing.evt.queue_changed': z.object({ queue: z.array(QueueEntry) }),
   'routing.evt.operator_changed': z.object({ operator: OperatorPresence }),
+  /** The whole list: no longer published (see routing.presence.visitor); kept for older gateways. */
   'routing.evt.visitors_changed': z.object({ visitors: z.array(OnlineVisitor) }),
   'routing.evt.invitation': z.object({
     user_id: UserId,
     chat_id: ChatId,
     operator: OperatorRef,
     message: SupportMessage,
+  }),
+  /**
+   * One online visitor changed or left (`visitor: null`). Core NATS, outside ROUTING_EVENTS:
+   * presence is ephemeral and must never queue behind (or stall) routing's events; a console
+   * that missed one reloads its page of the list.
+   */
+  'routing.presence.visitor': z.object({
+    user_id: UserId,
+    visitor: z.nullable(OnlineVisitor),
+    /** How many visitors browse now, this change included. */
+    online: nonNegativeInt(),
+    at: IsoDate,
   }),
   // ---- gateways (core NATS, ephemeral) ----
   'gateway.typing': z.object({
@@ -426,12 +450,15 @@ export const eventCatalog = {
    * Every gateway says it is alive periodically, so routing expires the connections of a gateway
    * that died without saying so. Every few heartbeats (`full` absent or true) it lists all its
    * live connections, so routing can rebuild presence after a restart or a lost event; in the
-   * others (`full: false`) the lists are empty and mean nothing.
+   * others (`full: false`) the lists are empty and mean nothing. A full list too long for one
+   * NATS message goes in `report.parts` heartbeats sharing `report.id` and `at`; routing
+   * reconciles once it has every part.
    */
   'gateway.evt.heartbeat': z.object({
     gateway_id: z.string(),
     at: IsoDate,
     full: z.optional(z.boolean()),
+    report: z.optional(z.object({ id: z.string(), part: nonNegativeInt(), parts: positiveInt() })),
     operators: z.array(z.object({ operator_id: OperatorId, connection_id: z.string() })),
     visitors: z.array(z.object({ user_id: UserId, connection_id: z.string() })),
   }),

@@ -257,12 +257,28 @@ export const OperatorStateFrame = /* @__PURE__ */ z.object({
 });
 export type OperatorStateFrame = z.infer<typeof OperatorStateFrame>;
 
-/** Admin channel: the list of visitors browsing now changed. */
+/**
+ * The whole list of visitors browsing now: no longer sent (see VisitorPresenceFrame), so not in
+ * ServerFrame; the schema stays for older clients' code.
+ */
 export const VisitorsOnlineFrame = /* @__PURE__ */ z.object({
   type: z.literal('visitors_online'),
   visitors: z.array(OnlineVisitor),
 });
 export type VisitorsOnlineFrame = z.infer<typeof VisitorsOnlineFrame>;
+
+/**
+ * Admin channel: one visitor browsing now changed (arrived, page, name, chat), or left
+ * (`visitor: null`). The console loads a page of the list over REST and applies these.
+ */
+export const VisitorPresenceFrame = /* @__PURE__ */ z.object({
+  type: z.literal('visitor_presence'),
+  user_id: UserId,
+  visitor: z.nullable(OnlineVisitor),
+  /** How many visitors browse now, this change included. */
+  online: nonNegativeInt(),
+});
+export type VisitorPresenceFrame = z.infer<typeof VisitorPresenceFrame>;
 
 /** Visitor connection: an operator invites this visitor; the widget opens. */
 export const InvitationFrame = /* @__PURE__ */ z.object({
@@ -307,7 +323,7 @@ export const ServerFrame = /* @__PURE__ */ z.discriminatedUnion('type', [
   MentionFrame,
   QueueUpdatedFrame,
   OperatorStateFrame,
-  VisitorsOnlineFrame,
+  VisitorPresenceFrame,
   InvitationFrame,
   ReconnectFrame,
   PongFrame,

@@ -567,6 +567,21 @@ describe('operator console', () => {
       .filter({ hasText: v.email });
     await row.filter({ hasText: 'Pricing – Example Shop' }).waitFor();
     await screenshot(ada, 'admin-visitors.png');
+    // The server pages and searches the list; the page shown follows live changes.
+    const search = ada.page.getByTestId('visitor-search');
+    await search.fill('no-visitor-matches-this');
+    await ada.page.getByText('No visitors are browsing right now.').waitFor();
+    await search.fill(v.email);
+    await row.waitFor();
+    await ada.page.getByTestId('visitor-range').filter({ hasText: '1–1 of 1' }).waitFor();
+    v.ws.send({ type: 'page_view', url: 'https://shop.example.com/pricing#faq', title: 'FAQ' });
+    await row.filter({ hasText: 'FAQ' }).waitFor();
+    v.ws.send({
+      type: 'page_view',
+      url: 'https://shop.example.com/pricing',
+      title: 'Pricing – Example Shop',
+    });
+    await row.filter({ hasText: 'Pricing – Example Shop' }).waitFor();
 
     const invitation = v.ws.nextFrame((f) => f.type === 'invitation');
     await row.getByTestId('invite').click();

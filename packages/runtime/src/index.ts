@@ -6,3 +6,4 @@ export * from './ops.ts';
 export * from './lifecycle.ts';
 export * from './tokens.ts';
 export * from './validation.ts';
+export * from './presence-report.ts';

@@ -31,11 +31,6 @@ export const configSchema = baseConfig.extend({
   GATEWAY_HEARTBEAT_TIMEOUT: envDuration
     .default(45_000)
     .describe('A gateway silent for this long is presumed dead and its connections are dropped'),
-  VISITORS_LIST_INTERVAL: envDuration
-    .default(1000)
-    .describe(
-      'The online-visitors list goes to consoles at most this often (each copy is the whole list, so a rush of arrivals costs O(N), not O(N²))',
-    ),
   OUTBOX_LEASE: envDuration
     .default(5000)
     .describe(

@@ -56,7 +56,9 @@ export async function start(
           assignments.inc({ reason: (payload as EventPayload<'routing.evt.assigned'>).reason });
         }
       },
+      presence: natsEvents.presence,
     },
+    maxReplyBytes: () => bus.nc.info?.max_payload ?? 1024 * 1024,
     logger: logger.child({ module: 'routing' }),
   });
   const relay = startOutboxRelay({
@@ -65,7 +67,6 @@ export async function start(
     holder: `${hostname()}:${process.pid}:${randomUUID()}`,
     logger,
     leaseMs: config.OUTBOX_LEASE,
-    visitorsListIntervalMs: config.VISITORS_LIST_INTERVAL,
   });
   const transport = await startNatsTransport(bus, routing, logger, {
     ackWaitMs: config.CONSUMER_ACK_WAIT,

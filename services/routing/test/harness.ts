@@ -25,7 +25,7 @@ import type {
   RpcSubject,
   VisitorIdentity,
 } from '@parley/contracts/nats';
-import { connectBus, createLogger, type Bus } from '@parley/runtime';
+import { connectBus, createLogger, presenceReport, type Bus } from '@parley/runtime';
 import {
   startNatsServer,
   startRedisServer,
@@ -194,8 +194,11 @@ export interface Bed {
   stop(): Promise<void>;
 }
 
-export async function startBed(): Promise<Bed> {
-  const nats = await startNatsServer();
+/** `natsConfig`: nats.conf text, e.g. a small `max_payload`. */
+export async function startBed(opts: { natsConfig?: string } = {}): Promise<Bed> {
+  const nats = await startNatsServer(
+    opts.natsConfig === undefined ? {} : { config: opts.natsConfig },
+  );
   const redisDir = mkdtempSync(path.join(os.tmpdir(), 'parley-routing-redis-'));
   let redisServer = await startRedisServer({ dir: redisDir });
   const env = {
@@ -219,9 +222,12 @@ export async function startBed(): Promise<Bed> {
   const log = new EventLog();
   const chat = new ChatStandIn();
   const subs = [
-    bus.nc.subscribe('routing.evt.>', {
-      callback: (_err, msg) => log.push({ subject: msg.subject, payload: msg.json() } as Recorded),
-    }),
+    ...['routing.evt.>', 'routing.presence.>'].map((subject) =>
+      bus.nc.subscribe(subject, {
+        callback: (_err, msg) =>
+          log.push({ subject: msg.subject, payload: msg.json() } as Recorded),
+      }),
+    ),
     bus.serve('chat.rpc.operator_get', async (r) => chat.operators.get(r.id) ?? null),
     bus.serve('chat.rpc.send_message', async (r) => ({
       message: chat.store(r.chat_id, {
@@ -259,15 +265,14 @@ export async function startBed(): Promise<Bed> {
     visitors: new Map<string, UserId>(),
   };
   const heartbeat = setInterval(() => {
-    bus.publish('gateway.evt.heartbeat', {
-      gateway_id: 'gw-1',
-      at: new Date().toISOString(),
-      operators: [...live.operators].map(([connection_id, operator_id]) => ({
-        operator_id,
-        connection_id,
-      })),
-      visitors: [...live.visitors].map(([connection_id, user_id]) => ({ user_id, connection_id })),
-    });
+    const parts = presenceReport(
+      'gw-1',
+      new Date().toISOString(),
+      [...live.operators].map(([connection_id, operator_id]) => ({ operator_id, connection_id })),
+      [...live.visitors].map(([connection_id, user_id]) => ({ user_id, connection_id })),
+      bus.nc.info?.max_payload ?? 1024 * 1024,
+    );
+    for (const part of parts) bus.publish('gateway.evt.heartbeat', part);
   }, 250);
 
   const bed: Bed = {

@@ -710,12 +710,12 @@ describe('online visitors and invitations', () => {
       timezone: 'Europe/Berlin',
       at: new Date().toISOString(),
     });
-    const listed = await bed.log.wait('routing.evt.visitors_changed', (e) =>
-      e.visitors.some(
-        (v) => v.user_id === userId && v.current_page?.url === 'https://shop.example/pricing',
-      ),
+    const listed = await bed.log.wait(
+      'routing.presence.visitor',
+      (e) =>
+        e.user_id === userId && e.visitor?.current_page?.url === 'https://shop.example/pricing',
     );
-    const visitor = listed.visitors.find((v) => v.user_id === userId);
+    const visitor = listed.visitor;
     expect(visitor).toMatchObject({
       name: 'Kim',
       identified: true,
@@ -726,6 +726,9 @@ describe('online visitors and invitations', () => {
       current_page: { referrer: 'https://search.example/' },
     });
     expect(await bed.request('routing.rpc.online_visitors', {})).toHaveLength(1);
+    expect(
+      await bed.request('routing.rpc.online_visitor', { user_id: userId as never }),
+    ).toMatchObject({ name: 'Kim', country: 'DE' });
 
     const invited = await bed.request('routing.rpc.invite', {
       operator_id: anna.id,
@@ -758,43 +761,96 @@ describe('online visitors and invitations', () => {
     // Leaving: gone from the list after the grace period; coming back later counts as returning.
     const beforeLeave = bed.log.mark();
     bed.visitorConnection(kim, 'visitor-conn-1', false);
-    await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 0, {
-      after: beforeLeave,
-    });
+    await bed.log.wait(
+      'routing.presence.visitor',
+      (e) => e.user_id === userId && e.visitor === null,
+      { after: beforeLeave },
+    );
+    expect(
+      await bed.request('routing.rpc.online_visitor', { user_id: userId as never }),
+    ).toBeNull();
     bed.log.clear();
     bed.visitorConnection(kim, 'visitor-conn-2', true, { userAgent: 'Mozilla/5.0 (test)' });
-    const back = await bed.log.wait('routing.evt.visitors_changed', (e) => e.visitors.length === 1);
-    expect(back.visitors[0]).toMatchObject({
+    const back = await bed.log.wait(
+      'routing.presence.visitor',
+      (e) => e.user_id === userId && e.visitor !== null,
+    );
+    expect(back.visitor).toMatchObject({
       returning: true,
       chat_id: invited.chat_id,
       country: 'DE',
     });
   });
 
-  it('sends consoles the whole online list at a bounded rate when many visitors arrive at once', async () => {
+  it('announces each arriving visitor as its own change and serves the list in sorted, filtered, searchable pages', async () => {
     const before = bed.log.mark();
     const arrivals = Array.from({ length: 15 }, (_, i) => ({
-      user_id: `u_rush-${i}` as never,
-      identified: true,
+      user_id: `u_rush-${String(i).padStart(2, '0')}` as never,
+      identified: i % 3 === 0,
       email: `rush-${i}@example.com`,
-      name: `Rush ${i}`,
+      name: `Rush ${String(i).padStart(2, '0')}`,
     }));
-    // A steady stream: one arrival every 100 ms for 1.5 s.
-    for (const [i, v] of arrivals.entries()) {
-      bed.visitorConnection(v, `rush-conn-${i}`, true);
-      await new Promise((r) => setTimeout(r, 100));
+    for (const [i, v] of arrivals.entries()) bed.visitorConnection(v, `rush-conn-${i}`, true);
+    for (const a of arrivals) {
+      const change = await bed.log.wait(
+        'routing.presence.visitor',
+        (e) => e.user_id === a.user_id && e.visitor !== null,
+        { after: before },
+      );
+      expect(change.visitor).toMatchObject({ user_id: a.user_id, name: a.name });
     }
-    const everyone = await bed.log.wait(
-      'routing.evt.visitors_changed',
-      (e) => arrivals.every((a) => e.visitors.some((v) => v.user_id === a.user_id)),
-      { after: before },
+    // No whole-list event any more: nothing whose size grows with the visitors.
+    expect(
+      bed.log.events.slice(before).filter((e) => e.subject === 'routing.evt.visitors_changed'),
+    ).toEqual([]);
+
+    const first = await bed.request('routing.rpc.online_visitors_page', {
+      q: 'rush',
+      sort: 'name',
+      filter: 'all',
+      offset: 0,
+      limit: 4,
+    });
+    expect(first.total).toBe(15);
+    expect(first.visitors.map((v) => v.name)).toEqual(['Rush 00', 'Rush 01', 'Rush 02', 'Rush 03']);
+    const second = await bed.request('routing.rpc.online_visitors_page', {
+      q: 'rush',
+      sort: 'name',
+      filter: 'all',
+      offset: 4,
+      limit: 4,
+    });
+    expect(second.visitors.map((v) => v.name)).toEqual([
+      'Rush 04',
+      'Rush 05',
+      'Rush 06',
+      'Rush 07',
+    ]);
+    const identified = await bed.request('routing.rpc.online_visitors_page', {
+      q: 'rush',
+      sort: 'name',
+      filter: 'identified',
+      offset: 0,
+      limit: 50,
+    });
+    expect(identified.visitors.map((v) => v.name)).toEqual([
+      'Rush 00',
+      'Rush 03',
+      'Rush 06',
+      'Rush 09',
+      'Rush 12',
+    ]);
+    const searched = await bed.request('routing.rpc.online_visitors_page', {
+      q: 'RUSH-1',
+      sort: 'newest',
+      filter: 'all',
+      offset: 0,
+      limit: 50,
+    });
+    expect(searched.visitors.map((v) => v.email).sort()).toEqual(
+      ['rush-1@example.com', ...[10, 11, 12, 13, 14].map((i) => `rush-${i}@example.com`)].sort(),
     );
-    expect(everyone.visitors.filter((v) => v.user_id.startsWith('u_rush-'))).toHaveLength(15);
-    // One list per second at most (VISITORS_LIST_INTERVAL), not one per arrival.
-    const lists = bed.log.events
-      .slice(before)
-      .filter((e) => e.subject === 'routing.evt.visitors_changed');
-    expect(lists.length).toBeLessThanOrEqual(6);
+    expect(searched.online).toBeGreaterThanOrEqual(15);
     for (const [i, v] of arrivals.entries()) bed.visitorConnection(v, `rush-conn-${i}`, false);
   });
 

@@ -66,7 +66,7 @@ beforeAll(async () => {
     logger: createLogger('test', 'silent'),
   });
   await bus.ensureStreams();
-  for (const subject of ['routing.evt.>', 'chat.evt.message_created'] as const) {
+  for (const subject of ['routing.evt.>', 'routing.presence.>', 'chat.evt.message_created']) {
     bus.nc.subscribe(subject, {
       callback: (_err, msg) =>
         log.push({
@@ -162,8 +162,9 @@ describe('routing with the chat service', () => {
       at: new Date().toISOString(),
       who: { kind: 'visitor', visitor, user_agent: 'test', country: null },
     });
-    await log.wait('routing.evt.visitors_changed', (e) =>
-      e.visitors.some((v) => v.user_id === visitor.user_id),
+    await log.wait(
+      'routing.presence.visitor',
+      (e) => e.user_id === visitor.user_id && e.visitor !== null,
     );
 
     const invited = await bus.request('routing.rpc.invite', {
@@ -218,17 +219,19 @@ describe('online visitors with the chat service', () => {
       at: new Date().toISOString(),
       who: { kind: 'visitor', visitor, user_agent: 'test', country: null },
     });
-    await log.wait('routing.evt.visitors_changed', (e) =>
-      e.visitors.some((v) => v.user_id === visitor.user_id && v.name === null),
+    await log.wait(
+      'routing.presence.visitor',
+      (e) => e.user_id === visitor.user_id && e.visitor?.name === null,
     );
     await bus.request('chat.rpc.update_visitor', {
       user_id: visitor.user_id,
       update: { name: 'Vera', email: 'vera@example.com' },
     });
-    const renamed = await log.wait('routing.evt.visitors_changed', (e) =>
-      e.visitors.some((v) => v.user_id === visitor.user_id && v.name === 'Vera'),
+    const renamed = await log.wait(
+      'routing.presence.visitor',
+      (e) => e.user_id === visitor.user_id && e.visitor?.name === 'Vera',
     );
-    expect(renamed.visitors.find((v) => v.user_id === visitor.user_id)).toMatchObject({
+    expect(renamed.visitor).toMatchObject({
       name: 'Vera',
       email: 'vera@example.com',
       identified: false,

@@ -180,6 +180,8 @@ export const api = {
   close: (chatId: ChatId) => call('close', { params: { chat_id: chatId } }),
 
   onlineVisitors: () => call('onlineVisitors'),
+  onlineVisitorsPage: (query: http.OnlineVisitorsQuery) =>
+    call('onlineVisitorsPage', { query: { ...query } }),
   invite: (userId: UserId, message: string) =>
     call('invite', { params: { user_id: userId }, body: { message } }),
   visitorDetails: (userId: UserId) => call('visitorDetails', { params: { user_id: userId } }),

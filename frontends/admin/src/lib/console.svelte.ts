@@ -11,6 +11,7 @@ import type {
   SupportChatListItem,
   ws,
 } from '@parley/contracts';
+import type { OnlineVisitorsQuery } from '@parley/contracts/http';
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { playChime, desktopNotify } from './alerts.ts';
 import { api } from './api.ts';
@@ -18,6 +19,7 @@ import { live } from './console-socket.svelte.ts';
 import { notify, reportError } from './notices.svelte.ts';
 import { auth } from './session.svelte.ts';
 import { t } from './strings.ts';
+import { applyVisitorChange, type VisitorPage } from './visitor-page.ts';
 
 /**
  * Everything the console shows that changes live: chat list items, my sessions, the queue,
@@ -62,7 +64,17 @@ class ConsoleState {
   unseenAssignments = new SvelteSet<ChatId>();
   queue = $state<QueueEntry[]>([]);
   operators = $state<OperatorPresence[]>([]);
-  visitors = $state<OnlineVisitor[]>([]);
+  /** The page of the online-visitors list shown (query, visitors, matching total). */
+  visitorPage = $state<VisitorPage>({
+    query: { filter: 'all', sort: 'newest', offset: 0, limit: 50 },
+    visitors: [],
+    total: 0,
+  });
+  /** How many visitors browse now (all pages, any filter). */
+  visitorsOnline = $state(0);
+  get visitors(): OnlineVisitor[] {
+    return this.visitorPage.visitors;
+  }
   typing = new SvelteMap<ChatId, TypingState>();
   /** Team and my personal canned replies (loaded when first needed). */
   canned = $state<CannedResponse[]>([]);
@@ -173,7 +185,7 @@ class ConsoleState {
       for (const s of me.sessions) if (s.status === 'active') this.mine.set(s.chat_id, s);
       this.queue = queue;
       this.operators = operators;
-      this.visitors = await api.onlineVisitors();
+      await this.loadVisitors();
       this.mentions = await api.mentions();
     } catch (err) {
       reportError(err);
@@ -186,8 +198,12 @@ class ConsoleState {
     }
   }
 
-  async loadVisitors(): Promise<void> {
-    this.visitors = await api.onlineVisitors();
+  /** Asks the server for a page of the online list (the query given, else the current one). */
+  async loadVisitors(query: Partial<OnlineVisitorsQuery> = {}): Promise<void> {
+    const wanted = { ...this.visitorPage.query, ...query };
+    const page = await api.onlineVisitorsPage(wanted);
+    this.visitorPage = { query: wanted, visitors: page.visitors, total: page.total };
+    this.visitorsOnline = page.online;
   }
 
   async loadMore(archived: boolean): Promise<void> {
@@ -272,8 +288,9 @@ class ConsoleState {
       case 'operator_state':
         this.upsertOperator(frame.operator);
         break;
-      case 'visitors_online':
-        this.visitors = frame.visitors;
+      case 'visitor_presence':
+        this.visitorsOnline = frame.online;
+        this.visitorPage = applyVisitorChange(this.visitorPage, frame.user_id, frame.visitor);
         break;
       case 'typing':
         if (frame.sender_type === 'admin' && frame.sender_name === auth.session?.operator.name)

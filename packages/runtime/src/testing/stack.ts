@@ -69,6 +69,8 @@ export interface StackOptions {
    * (default true); stop() fails when NATS logged a permission violation.
    */
   natsAuth?: boolean;
+  /** The NATS server's max_payload in bytes (default its own, 1 MiB). */
+  natsMaxPayload?: number;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -88,8 +90,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const natsAuth = opts.natsAuth !== false;
     const natsPasswords = generateNatsPasswords();
+    const payloadLimit =
+      opts.natsMaxPayload === undefined ? '' : `max_payload: ${opts.natsMaxPayload}\n`;
     const nats = await startNatsServer(
-      natsAuth ? { config: renderNatsAuthorization(), env: natsServerEnv(natsPasswords) } : {},
+      natsAuth
+        ? { config: payloadLimit + renderNatsAuthorization(), env: natsServerEnv(natsPasswords) }
+        : payloadLimit
+          ? { config: payloadLimit }
+          : {},
     );
     cleanup.push(() => nats.stop());
     const redisOpts = {

@@ -236,13 +236,13 @@ function accountRoutes(api: express.Router, deps: ConsoleDeps): void {
     const userId = parse(UserId, req.params.user_id, 'user id');
     const [profile, online, sessions] = await Promise.all([
       rpc('chat.rpc.visitor_profile', { user_id: userId }),
-      rpc('routing.rpc.online_visitors', {}),
+      rpc('routing.rpc.online_visitor', { user_id: userId }),
       rpc('routing.rpc.visitor_sessions', { user_id: userId }),
     ]);
     if (!profile) throw new AppError('not_found', 'Visitor not found');
     const response: http.VisitorDetailsResponse = {
       profile,
-      online: online.find((v) => v.user_id === userId) ?? null,
+      online,
       sessions,
     };
     res.json(response);
@@ -301,8 +301,23 @@ function routingRoutes(api: express.Router, deps: ConsoleDeps): void {
       }),
     );
   });
+  // The whole list, for older consoles: gathered page by page, as no one NATS reply may hold it.
   route(api, routes.onlineVisitors, operators, async (req, res) => {
-    res.json(await rpc('routing.rpc.online_visitors', {}));
+    const all: http.OnlineVisitorsQuery = { filter: 'all', sort: 'oldest', offset: 0, limit: 100 };
+    const visitors: http.OnlineVisitorsPage['visitors'] = [];
+    for (;;) {
+      const page: http.OnlineVisitorsPage = await rpc('routing.rpc.online_visitors_page', {
+        ...all,
+        offset: visitors.length,
+      });
+      visitors.push(...page.visitors);
+      if (page.visitors.length === 0 || visitors.length >= page.total) break;
+    }
+    res.json(visitors);
+  });
+  route(api, routes.onlineVisitorsPage, operators, async (req, res) => {
+    const query = parse(http.OnlineVisitorsQuery, queryOf(req), 'query');
+    res.json(await rpc('routing.rpc.online_visitors_page', query));
   });
   route(api, routes.invite, operators, async (req, res) => {
     const userId = parse(UserId, req.params.user_id, 'user id');

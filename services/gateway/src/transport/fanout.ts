@@ -132,8 +132,9 @@ export const fanout: FanoutTable = {
   'routing.evt.queue_changed': ({ queue }, ctx) => toAdmins(ctx, { type: 'queue_updated', queue }),
   'routing.evt.operator_changed': ({ operator }, ctx) =>
     toAdmins(ctx, { type: 'operator_state', operator }),
-  'routing.evt.visitors_changed': ({ visitors }, ctx) =>
-    toAdmins(ctx, { type: 'visitors_online', visitors }),
+  // One visitor's change per frame; the whole list (visitors_changed) is no longer published.
+  'routing.presence.visitor': ({ user_id, visitor, online }, ctx) =>
+    toAdmins(ctx, { type: 'visitor_presence', user_id, visitor, online }),
   'routing.evt.invitation': (evt, ctx) => {
     for (const conn of ctx.channels.visitor(evt.user_id)) {
       ctx.sender.send(conn, {

@@ -18,6 +18,7 @@ import { transcriptRoutes } from './transcript-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import type { Limits } from '../limits/index.ts';
 import { restLimits } from './limits.ts';
+import { createAssetServer } from './static-assets.ts';
 import { isOriginAllowed } from './origin.ts';
 import { createGuards } from './routes.ts';
 import { visitorRoutes } from './visitor-routes.ts';
@@ -139,13 +140,13 @@ function serveStaticApps(app: express.Express, cfg: GatewayConfig, log: Logger):
     }
     // Absolute asset paths and client-side routing: every page of the app, with or without a
     // trailing slash (SvelteKit's trailingSlash 'never' wants /admin itself), is index.html.
-    app.use(mount, express.static(root, { index: false, redirect: false, fallthrough: true }));
-    const index = path.join(root, 'index.html');
-    app.get([mount, `${mount}/{*rest}`], (req, res) => {
+    // Files go compressed; hashed ones are cached for good (static-assets.ts).
+    const assets = createAssetServer(root);
+    app.use(mount, (req, res, next) => assets.files(req, res, next));
+    app.get([mount, `${mount}/{*rest}`], (req, res, next) => {
       // A missing file (a stale asset hash) is a 404, not the app's page.
       if (/\.[A-Za-z0-9]+$/.test(req.path)) throw new AppError('not_found', 'Not found');
-      res.setHeader('Cache-Control', 'no-cache');
-      res.sendFile(index);
+      assets.sendFile(req, res, next, '/index.html');
     });
   }
 }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { OperatorId, UserId } from '@parley/contracts/models';
-import type { Bus, Logger } from '@parley/runtime';
+import { presenceReport, type Bus, type Logger } from '@parley/runtime';
 import type { GatewayConfig } from '../config.ts';
 import type { Channels } from '../domain/channels.ts';
 import { visitorIdentity } from '../domain/identity.ts';
@@ -70,15 +70,23 @@ export function createPresence(deps: {
         } else visitors.push({ user_id: conn.principal.user_id, connection_id: conn.id });
       }
     }
-    bestEffort(log, () =>
-      bus.publish('gateway.evt.heartbeat', {
-        gateway_id: cfg.GATEWAY_ID,
-        at: new Date().toISOString(),
-        full,
-        operators,
-        visitors,
-      }),
-    );
+    const at = new Date().toISOString();
+    if (!full) {
+      bestEffort(log, () =>
+        bus.publish('gateway.evt.heartbeat', {
+          gateway_id: cfg.GATEWAY_ID,
+          at,
+          full,
+          operators,
+          visitors,
+        }),
+      );
+    } else {
+      // The list grows with the connections; each part fits the server's max_payload.
+      const maxPayload = bus.nc.info?.max_payload ?? 1024 * 1024;
+      for (const part of presenceReport(cfg.GATEWAY_ID, at, operators, visitors, maxPayload))
+        bestEffort(log, () => bus.publish('gateway.evt.heartbeat', part));
+    }
     deps.onBeat();
   }, cfg.PRESENCE_HEARTBEAT_INTERVAL);
   timer.unref();

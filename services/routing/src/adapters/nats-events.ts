@@ -7,5 +7,6 @@ export function createNatsEvents(bus: Bus): RoutingEvents {
     async publish(subject, payload, msgId) {
       await bus.publishDurable(subject, payload, msgId ? { msgId } : {});
     },
+    presence: (payload) => bus.publish('routing.presence.visitor', payload),
   };
 }

@@ -56,7 +56,8 @@ export interface RawChanges {
   sessions: RawSession[];
   operators: RawPresence[];
   queue?: RawSession[];
-  visitors_changed: boolean;
+  visitors: Array<{ user_id: string; online: boolean; visitor: RawVisitor | false }>;
+  visitors_online: number;
 }
 
 export interface RawPresence {
@@ -193,6 +194,10 @@ export function parseChanges<R>(encoded: string): Changes<R> {
     sessionUsers,
     operators: list(raw.operators).map(toPresence),
     queue: raw.queue === undefined ? null : list(raw.queue).map(toQueueEntry),
-    visitorsChanged: raw.visitors_changed,
+    visitors: list(raw.visitors).map((v) => ({
+      userId: v.user_id as UserId,
+      visitor: v.online && v.visitor ? toVisitor(v.visitor) : null,
+    })),
+    visitorsOnline: raw.visitors_online ?? 0,
   };
 }

@@ -10,7 +10,8 @@ describe('parseChanges', () => {
       unassigned: {},
       closed: {},
       operators: {},
-      visitors_changed: false,
+      visitors: [],
+      visitors_online: 0,
       sessions: [
         {
           id: '8a0f9a52-0d5e-4a4b-b1a3-2a8f0f6f4c11',

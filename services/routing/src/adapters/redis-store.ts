@@ -82,7 +82,7 @@ function readQueries(
   read: <T>(what: string, arg?: string) => Promise<T>,
 ): Pick<
   RoutingStore,
-  'session' | 'queue' | 'operators' | 'operator' | 'onlineVisitors' | 'visitor'
+  'session' | 'queue' | 'operators' | 'operator' | 'onlineVisitors' | 'onlineVisitor' | 'visitor'
 > {
   return {
     async session(chatId) {
@@ -112,6 +112,10 @@ function readQueries(
       return list(r.visitors)
         .map(toVisitor)
         .sort((a, b) => a.online_since.localeCompare(b.online_since));
+    },
+    async onlineVisitor(userId) {
+      const r = await read<{ visitor: RawVisitor | false }>('online_visitor', userId);
+      return r.visitor ? toVisitor(r.visitor) : null;
     },
     async visitor(userId) {
       const r = await read<{ chat_id: string | false; visitor: RawVisitor | false }>(
@@ -253,8 +257,16 @@ export function createRedisStore(opts: {
         ...grace(),
         at.getTime(),
       ),
-    heartbeat: (gatewayId, members, at) =>
-      run('heartbeat', gatewayId, JSON.stringify(members.map(memberKey)), ...grace(), at.getTime()),
+    heartbeat: (gatewayId, members, at, report) =>
+      run(
+        'heartbeat',
+        gatewayId,
+        JSON.stringify(members.map(memberKey)),
+        ...grace(),
+        at.getTime(),
+        report?.id ?? '',
+        report?.parts ?? 1,
+      ),
     gatewayAlive: async (gatewayId) => {
       await run('gateway_alive', gatewayId);
     },

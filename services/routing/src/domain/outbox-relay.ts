@@ -8,7 +8,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Relays the outbox to NATS. Every replica runs one; a lease in Redis lets exactly one relay at
  * a time, so routing.evt.* keep the order of the state changes. If the relaying replica dies its
  * lease expires and another one resumes from the last relayed entry (JetStream dedupes resent
- * events by msgId).
+ * events by msgId). Presence is not in the outbox (RoutingService.announce), so no entry's size
+ * grows with the number of visitors.
  */
 export function startOutboxRelay(opts: {
   store: RoutingStore;
@@ -16,22 +17,14 @@ export function startOutboxRelay(opts: {
   holder: string;
   logger: Logger;
   leaseMs?: number;
-  /** At most one online-visitors list per this interval; 0 publishes one per batch. */
-  visitorsListIntervalMs?: number;
 }): { stop(): Promise<void> } {
   const { store, routing, holder } = opts;
   const leaseMs = opts.leaseMs ?? 5000;
-  const visitorsEvery = opts.visitorsListIntervalMs ?? 1000;
   const log = opts.logger.child({ module: 'outbox' });
   let stopped = false;
 
   const loop = (async () => {
     let cursor: string | null = null;
-    // The online list is a snapshot read when published: many changes need one copy, sent at
-    // most every `visitorsEvery` ms (a rush of N arrivals would otherwise cost N lists of up
-    // to N visitors). `visitorsDue` names the latest change not yet covered by a published list.
-    let visitorsDue: string | null = null;
-    let visitorsPublishedAt = 0;
     while (!stopped) {
       try {
         if (!(await store.outbox.lease(holder, leaseMs))) {
@@ -41,8 +34,6 @@ export function startOutboxRelay(opts: {
         }
         if (cursor === null) {
           cursor = await store.outbox.cursor();
-          // A relay that died may have owed the consoles a list: a new holder sends one.
-          visitorsDue ??= `lease:${holder}:${cursor}`;
         }
         const entries = await store.outbox.read(cursor, Math.min(250, leaseMs / 5));
         for (const entry of entries) {
@@ -53,17 +44,11 @@ export function startOutboxRelay(opts: {
             break;
           }
           await routing.publish(entry.changes, entry.id);
-          if (entry.changes.visitorsChanged) visitorsDue = entry.id;
           if (!(await store.outbox.advance(holder, entry.id, leaseMs))) {
             cursor = null;
             break;
           }
           cursor = entry.id;
-        }
-        if (visitorsDue !== null && Date.now() - visitorsPublishedAt >= visitorsEvery) {
-          await routing.publishOnlineVisitors(`visitors:${visitorsDue}`);
-          visitorsDue = null;
-          visitorsPublishedAt = Date.now();
         }
       } catch (err) {
         if (stopped) break;

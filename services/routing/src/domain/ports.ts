@@ -57,7 +57,10 @@ export interface Changes<R> {
   operators: OperatorPresence[];
   /** The whole queue, present when it changed. */
   queue: QueueEntry[] | null;
-  visitorsChanged: boolean;
+  /** Online visitors that changed; `visitor: null` when they left. Not part of the outbox. */
+  visitors: Array<{ userId: UserId; visitor: OnlineVisitor | null }>;
+  /** How many visitors browse now (when `visitors` is not empty). */
+  visitorsOnline: number;
 }
 
 export interface VisitorConnectionInfo {
@@ -114,7 +117,13 @@ export interface RoutingStore {
     visitor: VisitorConnectionInfo | null,
     at: Date,
   ): Promise<Changes<boolean>>;
-  heartbeat(gatewayId: string, members: Member[], at: Date): Promise<Changes<true>>;
+  /** `report`: this list is one of `parts` sharing `id` (reconciled when all arrived). */
+  heartbeat(
+    gatewayId: string,
+    members: Member[],
+    at: Date,
+    report?: { id: string; parts: number },
+  ): Promise<Changes<true>>;
   /** A heartbeat without the list: only keeps the gateway from being presumed dead. */
   gatewayAlive(gatewayId: string): Promise<void>;
   tick(): Promise<Changes<true>>;
@@ -140,6 +149,8 @@ export interface RoutingStore {
     operatorId: OperatorId,
   ): Promise<{ operator: OperatorPresence | null; sessions: RoutingSession[] }>;
   onlineVisitors(): Promise<OnlineVisitor[]>;
+  /** One visitor if browsing now. */
+  onlineVisitor(userId: UserId): Promise<OnlineVisitor | null>;
   visitor(userId: UserId): Promise<{ chatId: ChatId | null; identity: VisitorIdentity | null }>;
   /** The stored opening hours, or null when an admin never set them. */
   businessHours(): Promise<BusinessHours | null>;
@@ -173,8 +184,12 @@ export interface ChatPort {
   ): Promise<SupportMessage>;
 }
 
-/** Durable routing.evt.* publication; msgId lets JetStream drop a resent duplicate. */
+/**
+ * Durable routing.evt.* publication; msgId lets JetStream drop a resent duplicate. Presence
+ * changes go on core NATS, one visitor per message, outside the routing event queue.
+ */
 export interface RoutingEvents {
+  presence(payload: EventPayload<'routing.presence.visitor'>): void;
   publish<S extends RoutingEventSubject>(
     subject: S,
     payload: EventPayload<S>,

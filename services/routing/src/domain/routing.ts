@@ -14,11 +14,13 @@ import {
   type SupportMessage,
   type UserId,
 } from '@parley/contracts';
+import type { OnlineVisitorsPage, OnlineVisitorsQuery } from '@parley/contracts/http';
 import type { Actor, EventPayload } from '@parley/contracts/nats';
 import type { Logger } from '@parley/runtime';
 import type { Changes, ChatPort, Member, RoutingEvents, RoutingStore } from './ports.ts';
 import { systemMessagesFor } from './system-messages.ts';
 import { availabilityOf, defaultBusinessHours } from './business-hours.ts';
+import { pageOfVisitors } from './visitors-page.ts';
 
 /**
  * Who acts, with which rights, as the rule scripts take it: an admin operator and the system act
@@ -49,20 +51,25 @@ export function actorRights(actor: Actor): {
  * Routing: operator states, the wait queue, assignment, transfer, close and invitations.
  * Every state change is one atomic store operation that also records what changed in an
  * outbox; `publish` (run by the outbox relay) announces it on routing.evt.* and records joins,
- * transfers and closes in the chat history.
+ * transfers and closes in the chat history. Online visitors are announced apart from it
+ * (`announce`), one changed visitor per message.
  */
 export class RoutingService {
   private readonly store: RoutingStore;
   private readonly chat: ChatPort;
   private readonly events: RoutingEvents;
   private readonly log: Logger;
+  private readonly maxReplyBytes: () => number;
 
   constructor(deps: {
     store: RoutingStore;
     chat: ChatPort;
     events: RoutingEvents;
     logger: Logger;
+    /** Largest reply one NATS message carries (the server's max_payload). */
+    maxReplyBytes?: () => number;
   }) {
+    this.maxReplyBytes = deps.maxReplyBytes ?? (() => 1024 * 1024);
     this.store = deps.store;
     this.chat = deps.chat;
     this.events = deps.events;
@@ -155,12 +162,14 @@ export class RoutingService {
         id: who.operator_id,
         connectionId: event.connection_id,
       };
-      await this.store.connection(
-        event.gateway_id,
-        member,
-        event.connected,
-        null,
-        new Date(event.at),
+      this.announce(
+        await this.store.connection(
+          event.gateway_id,
+          member,
+          event.connected,
+          null,
+          new Date(event.at),
+        ),
       );
       return;
     }
@@ -172,12 +181,14 @@ export class RoutingService {
     const info = event.connected
       ? { identity: who.visitor, userAgent: who.user_agent, country: who.country }
       : null;
-    await this.store.connection(
-      event.gateway_id,
-      member,
-      event.connected,
-      info,
-      new Date(event.at),
+    this.announce(
+      await this.store.connection(
+        event.gateway_id,
+        member,
+        event.connected,
+        info,
+        new Date(event.at),
+      ),
     );
   }
 
@@ -194,20 +205,25 @@ export class RoutingService {
     }
     for (const v of event.visitors)
       members.push({ kind: 'visitor', id: v.user_id, connectionId: v.connection_id });
-    await this.store.heartbeat(event.gateway_id, members, new Date(event.at));
+    const report = event.report ? { id: event.report.id, parts: event.report.parts } : undefined;
+    this.announce(
+      await this.store.heartbeat(event.gateway_id, members, new Date(event.at), report),
+    );
   }
 
   async pageView(event: EventPayload<'gateway.evt.page_view'>): Promise<void> {
-    await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at));
+    this.announce(
+      await this.store.pageView(event.user_id, event.page, event.timezone, new Date(event.at)),
+    );
   }
 
   async visitorUpdated(event: EventPayload<'chat.evt.visitor_updated'>): Promise<void> {
-    await this.store.visitorProfile(event.profile);
+    this.announce(await this.store.visitorProfile(event.profile));
   }
 
   /** Grace periods and silent gateways; every replica calls this, each due timer fires once. */
   async tick(): Promise<void> {
-    await this.store.tick();
+    this.announce(await this.store.tick());
   }
 
   /** An invitation: the operator writes first to a visitor who is browsing (docs/PRODUCT.md). */
@@ -221,13 +237,14 @@ export class RoutingService {
     const visitor = await this.store.visitor(userId);
     if (!visitor.identity) throw new AppError('not_found', 'This visitor is not online');
     const chatId = await this.chat.visitorChatId(visitor.identity);
-    await this.store.invite({
+    const invited = await this.store.invite({
       chatId,
       userId,
       operatorId,
       userName: visitor.identity.name,
       userEmail: visitor.identity.email,
     });
+    this.announce(invited);
     const message = await this.chat.sendOperatorMessage(
       chatId,
       { id: operatorId, name: operator.name },
@@ -299,6 +316,28 @@ export class RoutingService {
   onlineVisitors(): Promise<OnlineVisitor[]> {
     return this.store.onlineVisitors();
   }
+  async onlineVisitorsPage(query: OnlineVisitorsQuery): Promise<OnlineVisitorsPage> {
+    return pageOfVisitors(await this.store.onlineVisitors(), query, this.maxReplyBytes());
+  }
+  onlineVisitor(userId: UserId): Promise<OnlineVisitor | null> {
+    return this.store.onlineVisitor(userId);
+  }
+
+  /**
+   * Tells the gateways (for the consoles) which online visitors changed, one message each:
+   * their number never sizes a message, and presence never waits in the outbox.
+   */
+  private announce(changes: Changes<unknown>): void {
+    const at = new Date().toISOString();
+    for (const { userId, visitor } of changes.visitors) {
+      try {
+        this.events.presence({ user_id: userId, visitor, online: changes.visitorsOnline, at });
+      } catch (err) {
+        // Ephemeral: a console that missed it reloads its page of the list.
+        this.log.warn({ err, user_id: userId }, 'visitor presence not published');
+      }
+    }
+  }
 
   /** Routing reads operator accounts from the chat service the first time it meets them. */
   private async ensureOperator(operatorId: OperatorId): Promise<OperatorPresence> {
@@ -333,8 +372,7 @@ export class RoutingService {
   /**
    * Publishes what one state change did, in an order a reader can follow. Called by the outbox
    * relay (one replica at a time), never by the operation itself, so nothing is lost in a crash.
-   * The online-visitors list is not part of it: the relay sends that snapshot at a bounded rate
-   * (publishOnlineVisitors).
+   * Online visitors are not part of it: they are announced when they change (`announce`).
    */
   async publish(changes: Changes<unknown>, entryId: string): Promise<void> {
     let n = 0;
@@ -373,14 +411,5 @@ export class RoutingService {
         this.log.warn({ err, chatId }, 'could not record a system message');
       }
     }
-  }
-
-  /** The whole online-visitors list as it is now; msgId dedupes a relay's retry. */
-  async publishOnlineVisitors(msgId: string): Promise<void> {
-    await this.events.publish(
-      'routing.evt.visitors_changed',
-      { visitors: await this.store.onlineVisitors() },
-      msgId,
-    );
   }
 }

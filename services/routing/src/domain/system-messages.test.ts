@@ -17,7 +17,8 @@ function changes(part: Partial<Changes<true>>): Changes<true> {
     sessionUsers: new Map(),
     operators: [],
     queue: null,
-    visitorsChanged: false,
+    visitors: [],
+    visitorsOnline: 0,
     ...part,
   };
 }

@@ -5,7 +5,7 @@ local op = op_of(op_id)
 if not op or op.account_active ~= '1' then return fail('forbidden', 'Unknown or deactivated operator') end
 if op.status == 'offline' then return fail('conflict', 'Go online before inviting visitors') end
 redis.call('SET', P .. 'user_chat:' .. uid, chat)
-out.visitors_changed = true
+if redis.call('SISMEMBER', K_VISITORS, uid) == 1 then touch_visitor(uid) end
 local s = session_of(chat)
 if s and s.status == 'active' then
   if s.operator_id == op_id then return finish(true) end

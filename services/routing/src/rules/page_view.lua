@@ -12,5 +12,5 @@ while #seen > 50 do table.remove(seen, 1) end
 rec.pages_seen = seen
 if tz ~= '' then rec.timezone = tz end
 save_visitor(uid, rec)
-out.visitors_changed = redis.call('SISMEMBER', K_VISITORS, uid) == 1
+if redis.call('SISMEMBER', K_VISITORS, uid) == 1 then touch_visitor(uid) end
 return finish(true)

@@ -38,12 +38,15 @@ local out = {
   closed = {},
   touched_sessions = {},
   touched_ops = {},
-  visitors_changed = false,
+  -- Visitors whose online entry changed (arrived, page, profile, chat, left): announced one by
+  -- one as presence changes, outside the outbox, so their number never sizes one message.
+  visitors = {},
   queue_changed = false,
 }
 
 local function touch_session(chat) out.touched_sessions[chat] = true end
 local function touch_op(id) out.touched_ops[id] = true end
+local function touch_visitor(uid) out.visitors[uid] = true end
 
 local function fail(code, message)
   return redis.error_reply(code .. ' ' .. message)
@@ -325,7 +328,7 @@ local function visitor_connected(uid, member, info)
     end
   end
   save_visitor(uid, rec)
-  out.visitors_changed = true
+  touch_visitor(uid)
   -- Back while still waiting: the session is routed again.
   local chat = back and waiting_chat_of(uid)
   if chat and redis.call('HEXISTS', k_session(chat), 'visitor_left_at') == 1 then
@@ -347,7 +350,7 @@ local function visitor_left(uid)
     rec.left_at = NOW
     save_visitor(uid, rec)
   end
-  out.visitors_changed = true
+  touch_visitor(uid)
   local chat = waiting_chat_of(uid)
   if chat then
     redis.call('HSET', k_session(chat), 'visitor_left_at', NOW)
@@ -422,6 +425,16 @@ local function finish(result)
     local p = presence_of(id)
     if p then table.insert(ops, p) end
   end
+  local visitors = {}
+  for uid, _ in pairs(out.visitors) do
+    local online = redis.call('SISMEMBER', K_VISITORS, uid) == 1
+    local rec = false
+    if online then
+      rec = visitor_record(uid) or false
+      if rec then rec.chat_id = redis.call('GET', P .. 'user_chat:' .. uid) or false end
+    end
+    table.insert(visitors, { user_id = uid, online = online and rec ~= false, visitor = rec })
+  end
   local response = {
     result = result or false,
     assigned = out.assigned,
@@ -429,14 +442,15 @@ local function finish(result)
     closed = out.closed,
     sessions = sessions,
     operators = ops,
-    visitors_changed = out.visitors_changed,
+    visitors = visitors,
+    visitors_online = #visitors > 0 and redis.call('SCARD', K_VISITORS) or 0,
   }
   if out.queue_changed then response.queue = queue_view() end
   local encoded = cjson.encode(response)
   -- The outbox: what changed is recorded in the same atomic step as the change, so a replica
   -- crashing right after still gets it published (by whichever replica relays the outbox).
   if #out.assigned > 0 or #out.unassigned > 0 or #out.closed > 0 or #sessions > 0 or #ops > 0
-    or out.queue_changed or out.visitors_changed then
+    or out.queue_changed then
     redis.call('XADD', K_OUTBOX, '*', 'changes', encoded)
   end
   return encoded

@@ -1,5 +1,5 @@
 -- Consistent read-only snapshots.
--- ARGV: prefix, what ('session'|'queue'|'operators'|'operator'|'visitors'|'user_chat'), arg
+-- ARGV: prefix, what ('session'|'queue'|'operators'|'operator'|'visitors'|'online_visitor'|'user_chat'), arg
 local what, arg = ARGV[2], ARGV[3]
 if what == 'session' then return cjson.encode({ session = session_view(arg) or false }) end
 if what == 'queue' then return cjson.encode({ queue = queue_view() }) end
@@ -29,6 +29,11 @@ if what == 'visitors' then
     end
   end
   return cjson.encode({ visitors = list, now = NOW })
+end
+if what == 'online_visitor' then
+  local rec = redis.call('SISMEMBER', K_VISITORS, arg) == 1 and visitor_record(arg)
+  if rec then rec.chat_id = redis.call('GET', P .. 'user_chat:' .. arg) or false end
+  return cjson.encode({ visitor = rec or false })
 end
 if what == 'user_chat' then
   local chat = redis.call('GET', P .. 'user_chat:' .. arg)

@@ -9,7 +9,7 @@ if email ~= '' then identity.email = email else identity.email = cjson.null end
 identity.identified = identified
 rec.identity = identity
 save_visitor(uid, rec)
-out.visitors_changed = redis.call('SISMEMBER', K_VISITORS, uid) == 1
+if redis.call('SISMEMBER', K_VISITORS, uid) == 1 then touch_visitor(uid) end
 local chat = redis.call('GET', P .. 'user_chat:' .. uid)
 if chat then
   local s = session_of(chat)

@@ -36,6 +36,12 @@ export async function startNatsTransport(
     ),
     bus.serve('routing.rpc.close', (r) => routing.close(r.chat_id, r.actor), { queue: QUEUE }),
     bus.serve('routing.rpc.online_visitors', () => routing.onlineVisitors(), { queue: QUEUE }),
+    bus.serve('routing.rpc.online_visitors_page', (r) => routing.onlineVisitorsPage(r), {
+      queue: QUEUE,
+    }),
+    bus.serve('routing.rpc.online_visitor', (r) => routing.onlineVisitor(r.user_id), {
+      queue: QUEUE,
+    }),
     bus.serve('routing.rpc.invite', (r) => routing.invite(r.operator_id, r.user_id, r.message), {
       queue: QUEUE,
     }),
