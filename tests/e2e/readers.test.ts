@@ -164,9 +164,11 @@ async function openPanel(demo: Demo) {
     .toBe('1');
 }
 
-async function fillPrechat(demo: Demo, name: string, message: string) {
+async function fillPrechat(demo: Demo, name: string, message: string, email?: string) {
   const form = demo.widget.getByTestId('prechat');
   await form.locator('#parley-name').fill(name);
+  // With nobody online the desk is away and the form asks for an email to reply to.
+  if (email) await form.locator('#parley-email').fill(email);
   await form.locator('#parley-first').fill(message);
   await form.locator('button[type="submit"]').click();
   await bubbles(demo.widget, 'user', message).waitFor();
@@ -328,7 +330,7 @@ describe('the widget as a visitor reads it', () => {
     const name = `Vera ${randomUUID().slice(0, 6)}`;
     try {
       await openPanel(demo);
-      await fillPrechat(demo, name, 'Listen to this');
+      await fillPrechat(demo, name, 'Listen to this', 'vera@example.test');
       await demo.widget.getByRole('button', { name: 'Record a voice message' }).click();
       await demo.widget.getByTestId('recording-time').filter({ hasText: '0:02' }).waitFor();
       await demo.widget.getByRole('button', { name: 'Stop and send the voice message' }).click();
