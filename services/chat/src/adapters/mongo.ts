@@ -10,7 +10,6 @@ import type {
   UserId,
   VisitorProfile,
 } from '@parley/contracts';
-import { notifyClaimRefusal } from '../domain/rules.ts';
 import type {
   AppendError,
   AppendResult,
@@ -26,21 +25,21 @@ import type {
   OperatorRecord,
 } from '../domain/store.ts';
 import { MongoMessageWriter } from './mongo-append.ts';
+import { MongoAttachments } from './mongo-attachments.ts';
 import { MongoCanned, type CannedDoc } from './mongo-canned.ts';
 import { MongoLabels, type LabelDoc } from './mongo-labels.ts';
 import { MongoMentions, type MentionDoc } from './mongo-mentions.ts';
+import { claimNotify } from './mongo-notify-claim.ts';
+import { MongoOperators } from './mongo-operators.ts';
 import { GridFsBlobs } from './mongo-blobs.ts';
 import { upsertVisitor } from './mongo-visitors.ts';
 import {
   createIndexes,
   newChatDoc,
   date,
-  defined,
   isDuplicateKey,
-  toAttachmentRecord,
   toChat,
   toMessage,
-  toOperatorRecord,
   toVisitor,
   type AttachmentDoc,
   type ChatDoc,
@@ -75,6 +74,8 @@ export class MongoChatStore implements ChatStore {
   private readonly canned: MongoCanned;
   private readonly labels: MongoLabels;
   private readonly writer: MongoMessageWriter;
+  private readonly attachmentRecords: MongoAttachments;
+  private readonly operatorAccounts: MongoOperators;
 
   constructor(client: MongoClient, dbName: string) {
     this.client = client;
@@ -84,6 +85,8 @@ export class MongoChatStore implements ChatStore {
     this.messages = this.db.collection<MessageDoc>('support_messages');
     this.attachments = this.db.collection<AttachmentDoc>('attachments');
     this.operators = this.db.collection<OperatorDoc>('operators');
+    this.attachmentRecords = new MongoAttachments(this.attachments);
+    this.operatorAccounts = new MongoOperators(this.operators);
     this.labels = new MongoLabels(this.db.collection<LabelDoc>('labels'));
     this.canned = new MongoCanned(this.db.collection<CannedDoc>('canned_responses'));
     this.mentions = new MongoMentions(
@@ -337,53 +340,8 @@ export class MongoChatStore implements ChatStore {
     return { chat: toChat(after ?? chat), count: res.modifiedCount, up_to_seq: chat.last_seq };
   }
 
-  async notifyClaim(chatId: ChatId, upToSeq: number): Promise<NotifyClaimOutcome> {
-    const chat = await this.chats.findOne({ _id: chatId });
-    if (!chat) return { claimed: false, reason: 'not_found', chat: null };
-    const newest = await this.messages.findOne(
-      {
-        chat_id: chatId,
-        sender_type: 'admin',
-        internal: { $exists: false },
-        seq: { $lte: upToSeq },
-      },
-      { sort: { seq: -1 } },
-    );
-    const reply = newest ? { seq: newest.seq, read: newest.read_at !== null } : null;
-    const refusal = notifyClaimRefusal(toChat(chat), upToSeq, reply);
-    if (refusal || !newest) {
-      return { claimed: false, reason: refusal ?? 'nothing_unread', chat: toChat(chat) };
-    }
-    // The same rule as one atomic document update: not archived, not yet notified this far,
-    // still unread.
-    const claimed = await this.chats.findOneAndUpdate(
-      {
-        _id: chatId,
-        archived_at: null,
-        notified_seq: { $lt: upToSeq },
-        read_up_to_seq: { $lt: newest.seq },
-      },
-      { $set: { notified_seq: upToSeq } },
-      { returnDocument: 'after' },
-    );
-    if (!claimed) {
-      const current = await this.chats.findOne({ _id: chatId });
-      if (!current) return { claimed: false, reason: 'not_found', chat: null };
-      // Lost to a concurrent change; when none of the reasons shows, another job claimed it.
-      const reason = notifyClaimRefusal(toChat(current), upToSeq, reply) ?? 'already_notified';
-      return { claimed: false, reason, chat: toChat(current) };
-    }
-    const unread = await this.messages
-      .find({
-        chat_id: chatId,
-        sender_type: 'admin',
-        internal: { $exists: false },
-        read_at: null,
-        seq: { $lte: upToSeq },
-      })
-      .sort({ seq: 1 })
-      .toArray();
-    return { claimed: true, chat: toChat(claimed), unread: unread.map(toMessage) };
+  notifyClaim(chatId: ChatId, upToSeq: number): Promise<NotifyClaimOutcome> {
+    return claimNotify({ chats: this.chats, messages: this.messages }, chatId, upToSeq);
   }
 
   // ---- mentions ----
@@ -423,90 +381,38 @@ export class MongoChatStore implements ChatStore {
 
   // ---- attachments ----
 
-  async insertAttachment(r: AttachmentRecord): Promise<void> {
-    await this.attachments.insertOne({
-      _id: r.id,
-      chat_id: r.chat_id,
-      kind: r.kind,
-      content_type: r.content_type,
-      size: r.size,
-      name: r.name,
-      url: r.url,
-      storage_key: r.storage_key,
-      message_id: r.message_id,
-      created_at: date(r.created_at),
-    });
+  insertAttachment(r: AttachmentRecord): Promise<void> {
+    return this.attachmentRecords.insert(r);
   }
-
-  async getAttachment(id: AttachmentId): Promise<AttachmentRecord | null> {
-    const doc = await this.attachments.findOne({ _id: id });
-    return doc ? toAttachmentRecord(doc) : null;
+  getAttachment(id: AttachmentId): Promise<AttachmentRecord | null> {
+    return this.attachmentRecords.get(id);
   }
-
-  async unsentAttachments(createdBefore: string, limit: number): Promise<AttachmentRecord[]> {
-    const docs = await this.attachments
-      .find({ message_id: null, created_at: { $lt: date(createdBefore) } })
-      .sort({ created_at: 1 })
-      .limit(limit)
-      .toArray();
-    return docs.map(toAttachmentRecord);
+  unsentAttachments(createdBefore: string, limit: number): Promise<AttachmentRecord[]> {
+    return this.attachmentRecords.unsent(createdBefore, limit);
   }
-
-  async deleteUnsentAttachment(id: AttachmentId): Promise<boolean> {
-    const res = await this.attachments.deleteOne({ _id: id, message_id: null });
-    return res.deletedCount === 1;
+  deleteUnsentAttachment(id: AttachmentId): Promise<boolean> {
+    return this.attachmentRecords.deleteUnsent(id);
   }
 
   // ---- operators ----
 
-  async createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {
-    try {
-      await this.operators.insertOne({
-        _id: r.id,
-        email: r.email,
-        name: r.name,
-        role: r.role,
-        max_chats: r.max_chats,
-        active: r.active,
-        created_at: date(r.created_at),
-        password_hash: r.password_hash,
-      });
-      return r;
-    } catch (e) {
-      if (isDuplicateKey(e)) return 'email_taken';
-      throw e;
-    }
+  createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {
+    return this.operatorAccounts.create(r);
   }
-
-  async getOperator(id: OperatorId): Promise<OperatorRecord | null> {
-    const doc = await this.operators.findOne({ _id: id });
-    return doc ? toOperatorRecord(doc) : null;
+  getOperator(id: OperatorId): Promise<OperatorRecord | null> {
+    return this.operatorAccounts.get(id);
   }
-
-  async getOperatorByEmail(email: string): Promise<OperatorRecord | null> {
-    const doc = await this.operators.findOne({ email });
-    return doc ? toOperatorRecord(doc) : null;
+  getOperatorByEmail(email: string): Promise<OperatorRecord | null> {
+    return this.operatorAccounts.getByEmail(email);
   }
-
-  async listOperators(): Promise<OperatorRecord[]> {
-    const docs = await this.operators.find({}).sort({ created_at: 1, _id: 1 }).toArray();
-    return docs.map(toOperatorRecord);
+  listOperators(): Promise<OperatorRecord[]> {
+    return this.operatorAccounts.list();
   }
-
-  async updateOperator(
+  updateOperator(
     id: OperatorId,
     update: Parameters<ChatStore['updateOperator']>[1],
   ): Promise<OperatorRecord | null> {
-    const set = defined(update);
-    const doc =
-      Object.keys(set).length > 0
-        ? await this.operators.findOneAndUpdate(
-            { _id: id },
-            { $set: set },
-            { returnDocument: 'after' },
-          )
-        : await this.operators.findOne({ _id: id });
-    return doc ? toOperatorRecord(doc) : null;
+    return this.operatorAccounts.update(id, update);
   }
 }
 

@@ -29,6 +29,7 @@ import { SqliteMessageWriter } from './sqlite-append.ts';
 import { SqliteCanned } from './sqlite-canned.ts';
 import { SqliteLabels } from './sqlite-labels.ts';
 import { SqliteMentions } from './sqlite-mentions.ts';
+import { SqliteOperators } from './sqlite-operators.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import {
   applySchema,
@@ -36,7 +37,6 @@ import {
   toAttachmentRecord,
   toChat,
   toMessage,
-  toOperatorRecord,
   toVisitor,
   type Row,
 } from './sqlite-rows.ts';
@@ -48,10 +48,6 @@ import {
  * every read-then-write holds the write lock.
  */
 
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Error && e.message.includes('UNIQUE constraint failed');
-}
-
 export class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
   private readonly sql: SqliteDb;
@@ -59,6 +55,7 @@ export class SqliteChatStore implements ChatStore {
   private readonly mentions: SqliteMentions;
   private readonly canned: SqliteCanned;
   private readonly labels: SqliteLabels;
+  private readonly operators: SqliteOperators;
 
   constructor(filePath: string, opts: { busyTimeoutMs?: number } = {}) {
     this.sql = new SqliteDb(filePath, opts.busyTimeoutMs ?? 10_000);
@@ -66,6 +63,7 @@ export class SqliteChatStore implements ChatStore {
     this.mentions = new SqliteMentions(this.sql);
     this.canned = new SqliteCanned(this.sql);
     this.labels = new SqliteLabels(this.sql);
+    this.operators = new SqliteOperators(this.sql);
   }
 
   async init(): Promise<void> {
@@ -427,59 +425,22 @@ export class SqliteChatStore implements ChatStore {
 
   // ---- operators ----
 
-  async createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {
-    try {
-      this.sql.run(
-        `INSERT INTO operators (id, email, name, role, max_chats, active, created_at, password_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        r.id,
-        r.email,
-        r.name,
-        r.role,
-        r.max_chats,
-        r.active ? 1 : 0,
-        r.created_at,
-        r.password_hash,
-      );
-    } catch (e) {
-      if (isUniqueViolation(e)) return 'email_taken';
-      throw e;
-    }
-    return r;
+  createOperator(r: OperatorRecord): Promise<OperatorRecord | 'email_taken'> {
+    return this.operators.create(r);
   }
-
-  async getOperator(id: OperatorId): Promise<OperatorRecord | null> {
-    const row = this.sql.one('SELECT * FROM operators WHERE id = ?', id);
-    return row ? toOperatorRecord(row) : null;
+  getOperator(id: OperatorId): Promise<OperatorRecord | null> {
+    return this.operators.get(id);
   }
-
-  async getOperatorByEmail(email: string): Promise<OperatorRecord | null> {
-    const row = this.sql.one('SELECT * FROM operators WHERE email = ?', email);
-    return row ? toOperatorRecord(row) : null;
+  getOperatorByEmail(email: string): Promise<OperatorRecord | null> {
+    return this.operators.getByEmail(email);
   }
-
-  async listOperators(): Promise<OperatorRecord[]> {
-    return this.sql.all('SELECT * FROM operators ORDER BY created_at, id').map(toOperatorRecord);
+  listOperators(): Promise<OperatorRecord[]> {
+    return this.operators.list();
   }
-
-  async updateOperator(
+  updateOperator(
     id: OperatorId,
     update: Parameters<ChatStore['updateOperator']>[1],
   ): Promise<OperatorRecord | null> {
-    return this.sql.tx(() => {
-      const row = this.sql.one('SELECT * FROM operators WHERE id = ?', id);
-      if (!row) return null;
-      const next = { ...toOperatorRecord(row), ...update };
-      this.sql.run(
-        'UPDATE operators SET name = ?, role = ?, max_chats = ?, active = ?, password_hash = ? WHERE id = ?',
-        next.name,
-        next.role,
-        next.max_chats,
-        next.active ? 1 : 0,
-        next.password_hash,
-        id,
-      );
-      return next;
-    });
+    return this.operators.update(id, update);
   }
 }
